@@ -42,7 +42,8 @@ deps:
 
 check: deps
 	$(MAKE) all
-	scripts/vm-run --kernel $(KERNEL) --timeout $(VM_TIMEOUT) -- selftests/run $(T)
+	scripts/vm-run --kernel $(KERNEL) --timeout $(VM_TIMEOUT) \
+		--check-counters selftests/check_counters -- selftests/run $(T)
 
 demo: deps
 	$(MAKE) all

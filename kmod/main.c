@@ -9,16 +9,29 @@
 
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include "shmbus.h"
 
 static int shmbus_open(struct inode *inode, struct file *file)
 {
+	struct shmbus_handle *h;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	mutex_init(&h->bind_lock);
+	file->private_data = h;
 	return 0;
 }
 
 static int shmbus_release(struct inode *inode, struct file *file)
 {
+	struct shmbus_handle *h = file->private_data;
+
+	shmbus_handle_unbind(h);
+	mutex_destroy(&h->bind_lock);
+	kfree(h);
 	return 0;
 }
 
@@ -26,8 +39,10 @@ static const struct file_operations shmbus_fops = {
 	.owner		= THIS_MODULE,
 	.open		= shmbus_open,
 	.release	= shmbus_release,
+	.mmap		= shmbus_mmap,
 	.unlocked_ioctl	= shmbus_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= shmbus_show_fdinfo,
 	.llseek		= noop_llseek,
 };
 
@@ -46,9 +61,13 @@ static int __init shmbus_init(void)
 {
 	int ret;
 
+	ret = shmbus_proc_init();
+	if (ret)
+		return ret;
 	ret = misc_register(&shmbus_misc);
 	if (ret) {
 		pr_err("cannot register misc device: %d\n", ret);
+		shmbus_proc_exit();
 		return ret;
 	}
 	pr_info("version " SHMBUS_VERSION " loaded\n");
@@ -58,6 +77,8 @@ static int __init shmbus_init(void)
 static void __exit shmbus_exit(void)
 {
 	misc_deregister(&shmbus_misc);
+	shmbus_proc_exit();
+	shmbus_regions_exit();
 }
 
 module_init(shmbus_init);

@@ -5,10 +5,143 @@
 #ifndef _SHMBUS_H
 #define _SHMBUS_H
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/shmbus.h>
 
-#define SHMBUS_VERSION "0.1.0"
+#define SHMBUS_VERSION "0.2.0"
 
+struct ipc_namespace;
+struct seq_file;
+
+/**
+ * struct shmbus_ns - shmbus' view of one IPC namespace
+ * @node: entry in the list of namespaces; protected by shmbus_lock
+ * @ipc_ns: the namespace; shmbus holds one reference for all its regions
+ * @nr_regions: live regions created in the namespace
+ * @nr_linked: of those, regions whose name is linked
+ *
+ * Names are looked up in the caller's namespace.  The kernel offers modules
+ * no hook for namespace teardown, so a worker unlinks the names of a
+ * namespace once shmbus holds its only reference (nothing else can reach it
+ * any more); see shmbus_ns_gc().
+ */
+struct shmbus_ns {
+	struct list_head node;
+	struct ipc_namespace *ipc_ns;
+	unsigned int nr_regions;
+	unsigned int nr_linked;
+};
+
+/**
+ * struct shmbus_region - one shared-memory region
+ * @ref: references: the linked name, each bound handle, each VMA
+ * @id: region id, unique while the module is loaded
+ * @size: size in bytes, a multiple of PAGE_SIZE
+ * @shm: the shmem file that backs the region
+ * @ns: the IPC namespace the region was created in
+ * @name: NUL-terminated name, "" for an anonymous region
+ * @name_node: entry in the name hash while the name is linked
+ * @linked: the name is in the hash; protected by shmbus_lock
+ * @all_node: entry in shmbus_regions; protected by shmbus_lock
+ * @perm_lock: protects @uid, @gid and @mode
+ * @uid: owner
+ * @gid: owner group
+ * @cuid: creator
+ * @cgid: creator group
+ * @mode: permission bits (0777)
+ * @nr_handles: handles bound to the region
+ * @nr_mappings: VMAs mapping the region
+ * @nr_waiters: tasks sleeping on a word of the region
+ */
+struct shmbus_region {
+	struct kref ref;
+	u64 id;
+	size_t size;
+	struct file *shm;
+	struct shmbus_ns *ns;
+	char name[SHMBUS_NAME_MAX];
+	struct hlist_node name_node;
+	bool linked;
+	struct list_head all_node;
+	spinlock_t perm_lock;	/* protects uid, gid, mode */
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	umode_t mode;
+	atomic_t nr_handles;
+	atomic_t nr_mappings;
+	atomic_t nr_waiters;
+};
+
+/**
+ * struct shmbus_handle - per-open-file state of /dev/shmbus
+ * @bind_lock: serialises SHMBUS_IOC_BIND on this handle
+ * @region: the bound region, NULL until bound; published once with
+ *	smp_store_release() and read with shmbus_handle_region()
+ * @rdonly: the binding is read-only; written before @region is published
+ */
+struct shmbus_handle {
+	struct mutex bind_lock;	/* serialises bind */
+	struct shmbus_region *region;
+	bool rdonly;
+};
+
+/* Module parameters (region.c). */
+extern unsigned long shmbus_max_region_bytes;
+extern unsigned long shmbus_max_total_bytes;
+extern unsigned int shmbus_max_regions;
+
+/* The lock over names, namespaces, the list of regions and the totals. */
+extern struct mutex shmbus_lock;
+extern struct list_head shmbus_regions;
+
+/**
+ * shmbus_handle_region() - the region a handle is bound to
+ * @h: the handle
+ *
+ * Return: the region, or NULL when unbound.  The handle's reference keeps
+ * the region alive for as long as the file is open.
+ */
+static inline struct shmbus_region *shmbus_handle_region(struct shmbus_handle *h)
+{
+	/* Pairs with smp_store_release() in shmbus_bind(). */
+	return smp_load_acquire(&h->region);
+}
+
+/* region.c */
+int shmbus_bind(struct shmbus_handle *h, struct file *file,
+		struct shmbus_bind *args);
+int shmbus_unlink(const char *name);
+int shmbus_chmod(struct shmbus_region *r, umode_t mode);
+int shmbus_chown(struct shmbus_region *r, u32 uid, u32 gid);
+void shmbus_region_get(struct shmbus_region *r);
+void shmbus_region_put(struct shmbus_region *r);
+void shmbus_handle_unbind(struct shmbus_handle *h);
+unsigned long shmbus_region_pages(struct shmbus_region *r);
+void shmbus_region_fill_info(struct shmbus_region *r, struct shmbus_info *info,
+			     bool rdonly);
+bool shmbus_region_visible(struct shmbus_region *r);
+void shmbus_stats(unsigned int *regions, unsigned long *pages,
+		  unsigned long *bytes);
+void shmbus_regions_exit(void);
+
+/* mmap.c */
+int shmbus_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* ioctl.c */
 long shmbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* proc.c */
+int shmbus_proc_init(void);
+void shmbus_proc_exit(void);
+void shmbus_show_fdinfo(struct seq_file *m, struct file *file);
 
 #endif /* _SHMBUS_H */

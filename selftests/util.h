@@ -16,6 +16,8 @@
 
 #define SHMBUS_DEV "/dev/shmbus"
 #define SHMBUS_SYSMOD "/sys/module/shmbus"
+#define SHMBUS_STATS "/proc/shmbus/stats"
+#define SHMBUS_REGIONS "/proc/shmbus/regions"
 
 static inline int path_exists(const char *path)
 {
@@ -48,6 +50,24 @@ static inline long long read_number(const char *path)
 	if (read_text(path, buf, sizeof(buf)))
 		return -1;
 	return strtoll(buf, NULL, 0);
+}
+
+/* One counter of /proc/shmbus/stats ("key value" lines); -1 on failure. */
+static inline long long shmbus_stat(const char *key)
+{
+	char line[128], k[64];
+	long long value, ret = -1;
+	FILE *f = fopen(SHMBUS_STATS, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", k, &value) == 2 && !strcmp(k, key)) {
+			ret = value;
+			break;
+		}
+	fclose(f);
+	return ret;
 }
 
 /* The module file the guest runner loaded, or NULL outside the runner. */

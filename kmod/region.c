@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Region lifetime, naming, permissions and limits.
+ *
+ * A region is referenced (struct shmbus_region.ref) by its linked name, by
+ * every handle bound to it and by every VMA that maps it; it is freed with
+ * the last reference.  Each region also holds a reference on the module, so
+ * the code behind its VMAs cannot be unloaded under them.
+ *
+ * shmbus_lock is taken by the slow paths only (bind, unlink, the last put,
+ * /proc): it protects the name hash, the namespaces, the list of regions and
+ * the limits' totals.  Regions in the list or the hash always have a
+ * reference: the last put takes shmbus_lock (kref_put_mutex()) before it
+ * removes them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/proc_ns.h>
+#include <linux/sched.h>
+#include <linux/shmem_fs.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+#include <linux/user_namespace.h>
+#include <linux/workqueue.h>
+
+#include "shmbus.h"
+
+unsigned long shmbus_max_region_bytes = SZ_1G;
+module_param_named(max_region_bytes, shmbus_max_region_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_region_bytes, "Largest region, in bytes (default: 1073741824, 1 GiB)");
+
+unsigned long shmbus_max_total_bytes = 8UL * SZ_1G;
+module_param_named(max_total_bytes, shmbus_max_total_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_total_bytes,
+		 "Largest sum of the sizes of all regions, in bytes (default: 8589934592, 8 GiB)");
+
+unsigned int shmbus_max_regions = 4096;
+module_param_named(max_regions, shmbus_max_regions, uint, 0644);
+MODULE_PARM_DESC(max_regions, "Largest number of regions (default: 4096)");
+
+/* Slow paths only: names, namespaces, the region list, the totals. */
+DEFINE_MUTEX(shmbus_lock);
+LIST_HEAD(shmbus_regions);
+static LIST_HEAD(shmbus_namespaces);
+static DEFINE_HASHTABLE(shmbus_names, 8);
+static unsigned int shmbus_nr_regions;
+static unsigned long shmbus_total_bytes;
+static atomic64_t shmbus_last_id = ATOMIC64_INIT(0);
+
+static void shmbus_ns_gc(struct work_struct *work);
+static DECLARE_DELAYED_WORK(shmbus_ns_gc_work, shmbus_ns_gc);
+#define SHMBUS_NS_GC_INTERVAL	(2 * HZ)
+
+static struct ipc_namespace *current_ipc_ns(void)
+{
+	return current->nsproxy->ipc_ns;
+}
+
+/* put_ipc_ns() is not exported; nsfs drops its references the same way. */
+static void shmbus_put_ipc_ns(struct ipc_namespace *ipc_ns)
+{
+	ipc_ns->ns.ops->put(&ipc_ns->ns);
+}
+
+static struct shmbus_ns *__shmbus_ns_get(struct ipc_namespace *ipc_ns)
+{
+	struct shmbus_ns *ns;
+
+	lockdep_assert_held(&shmbus_lock);
+	list_for_each_entry(ns, &shmbus_namespaces, node)
+		if (ns->ipc_ns == ipc_ns)
+			goto found;
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return NULL;
+	ns->ipc_ns = get_ipc_ns(ipc_ns);
+	list_add(&ns->node, &shmbus_namespaces);
+found:
+	ns->nr_regions++;
+	return ns;
+}
+
+static void __shmbus_ns_put(struct shmbus_ns *ns)
+{
+	lockdep_assert_held(&shmbus_lock);
+	if (--ns->nr_regions)
+		return;
+	list_del(&ns->node);
+	shmbus_put_ipc_ns(ns->ipc_ns);
+	kfree(ns);
+}
+
+static u32 shmbus_name_hash(const struct shmbus_ns *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+static struct shmbus_region *__shmbus_lookup(struct shmbus_ns *ns, const char *name)
+{
+	struct shmbus_region *r;
+
+	lockdep_assert_held(&shmbus_lock);
+	hash_for_each_possible(shmbus_names, r, name_node, shmbus_name_hash(ns, name))
+		if (r->ns == ns && !strcmp(r->name, name))
+			return r;
+	return NULL;
+}
+
+static struct shmbus_ns *__shmbus_ns_find(struct ipc_namespace *ipc_ns)
+{
+	struct shmbus_ns *ns;
+
+	lockdep_assert_held(&shmbus_lock);
+	list_for_each_entry(ns, &shmbus_namespaces, node)
+		if (ns->ipc_ns == ipc_ns)
+			return ns;
+	return NULL;
+}
+
+static void __shmbus_link(struct shmbus_region *r)
+{
+	lockdep_assert_held(&shmbus_lock);
+	hash_add(shmbus_names, &r->name_node, shmbus_name_hash(r->ns, r->name));
+	r->linked = true;
+	r->ns->nr_linked++;
+	schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);
+}
+
+/* Remove the name; the caller drops the name's reference after unlocking. */
+static void __shmbus_unlink(struct shmbus_region *r)
+{
+	lockdep_assert_held(&shmbus_lock);
+	hash_del(&r->name_node);
+	r->linked = false;
+	r->ns->nr_linked--;
+}
+
+/* Called by kref_put_mutex() with shmbus_lock held; drops it. */
+static void shmbus_region_release(struct kref *ref)
+{
+	struct shmbus_region *r = container_of(ref, struct shmbus_region, ref);
+
+	lockdep_assert_held(&shmbus_lock);
+	WARN_ON_ONCE(r->linked);
+	list_del(&r->all_node);
+	shmbus_nr_regions--;
+	shmbus_total_bytes -= r->size;
+	__shmbus_ns_put(r->ns);
+	mutex_unlock(&shmbus_lock);
+
+	fput(r->shm);
+	kfree(r);
+	/* Last: the module must outlive the code above. */
+	module_put(THIS_MODULE);
+}
+
+/**
+ * shmbus_region_get() - take a reference on a region
+ * @r: a region the caller already holds a reference on
+ */
+void shmbus_region_get(struct shmbus_region *r)
+{
+	kref_get(&r->ref);
+}
+
+/**
+ * shmbus_region_put() - drop a reference; the last one frees the region
+ * @r: the region
+ *
+ * Context: process context; takes shmbus_lock for the last reference.
+ */
+void shmbus_region_put(struct shmbus_region *r)
+{
+	kref_put_mutex(&r->ref, shmbus_region_release, &shmbus_lock);
+}
+
+/* Admission against the limits, in the order the errnos are documented. */
+static int __shmbus_admit(u64 size)
+{
+	unsigned long max_size = READ_ONCE(shmbus_max_region_bytes);
+	unsigned long max_total = READ_ONCE(shmbus_max_total_bytes);
+
+	lockdep_assert_held(&shmbus_lock);
+	if (!size)
+		return -EINVAL;
+	if (size > max_size || size > MAX_LFS_FILESIZE ||
+	    PAGE_ALIGN(size) > max_size)
+		return -EFBIG;
+	if (shmbus_nr_regions >= READ_ONCE(shmbus_max_regions))
+		return -ENOSPC;
+	if (PAGE_ALIGN(size) > max_total - min(max_total, shmbus_total_bytes))
+		return -ENOSPC;
+	return 0;
+}
+
+/* A new region with one reference, owned by the caller. */
+static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
+						    umode_t mode)
+{
+	char shm_name[sizeof("shmbus:") + SHMBUS_NAME_MAX];
+	struct shmbus_region *r;
+	int ret;
+
+	lockdep_assert_held(&shmbus_lock);
+	ret = __shmbus_admit(size);
+	if (ret)
+		return ERR_PTR(ret);
+	size = PAGE_ALIGN(size);
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->ns = __shmbus_ns_get(current_ipc_ns());
+	if (!r->ns) {
+		kfree(r);
+		return ERR_PTR(-ENOMEM);
+	}
+	snprintf(shm_name, sizeof(shm_name), "shmbus:%s", name);
+	r->shm = shmem_file_setup(shm_name, size, VM_NORESERVE);
+	if (IS_ERR(r->shm)) {
+		ret = PTR_ERR(r->shm);
+		__shmbus_ns_put(r->ns);
+		kfree(r);
+		return ERR_PTR(ret);
+	}
+
+	kref_init(&r->ref);
+	r->id = atomic64_inc_return(&shmbus_last_id);
+	r->size = size;
+	strscpy(r->name, name, sizeof(r->name));
+	spin_lock_init(&r->perm_lock);
+	r->uid = current_euid();
+	r->cuid = r->uid;
+	r->gid = current_egid();
+	r->cgid = r->gid;
+	r->mode = mode;
+	list_add_tail(&r->all_node, &shmbus_regions);
+	shmbus_nr_regions++;
+	shmbus_total_bytes += size;
+	/* The ioctl's open file pins the module; the region now does too. */
+	__module_get(THIS_MODULE);
+	return r;
+}
+
+static bool shmbus_is_owner(struct shmbus_region *r)
+{
+	kuid_t euid = current_euid();
+	bool owner;
+
+	spin_lock(&r->perm_lock);
+	owner = uid_eq(euid, r->uid) || uid_eq(euid, r->cuid);
+	spin_unlock(&r->perm_lock);
+	return owner;
+}
+
+/* Like SysV's ipcperms(): owner, then group, then other bits. */
+static bool shmbus_may_bind(struct shmbus_region *r, bool rdonly)
+{
+	int want = rdonly ? 4 : 6, granted;
+	kuid_t euid = current_euid();
+
+	spin_lock(&r->perm_lock);
+	granted = r->mode;
+	if (uid_eq(euid, r->uid) || uid_eq(euid, r->cuid))
+		granted >>= 6;
+	else if (in_group_p(r->gid) || in_group_p(r->cgid))
+		granted >>= 3;
+	spin_unlock(&r->perm_lock);
+
+	if ((want & ~granted & 7) == 0)
+		return true;
+	return ns_capable(r->ns->ipc_ns->user_ns, CAP_IPC_OWNER);
+}
+
+/* Unlink, chmod and chown: the owner, the creator or CAP_SYS_ADMIN. */
+static bool shmbus_may_admin(struct shmbus_region *r)
+{
+	return shmbus_is_owner(r) || ns_capable(r->ns->ipc_ns->user_ns, CAP_SYS_ADMIN);
+}
+
+static struct shmbus_region *shmbus_open_named(const struct shmbus_bind *a)
+{
+	bool create = a->flags & SHMBUS_BIND_CREATE;
+	bool rdonly = a->flags & SHMBUS_BIND_RDONLY;
+	struct shmbus_region *r;
+	struct shmbus_ns *ns;
+
+	mutex_lock(&shmbus_lock);
+	ns = __shmbus_ns_find(current_ipc_ns());
+	r = ns ? __shmbus_lookup(ns, a->name) : NULL;
+	if (r) {
+		if (a->flags & SHMBUS_BIND_EXCL)
+			r = ERR_PTR(-EEXIST);
+		else if (a->size > r->size)
+			r = ERR_PTR(-EINVAL);
+		else if (!shmbus_may_bind(r, rdonly))
+			r = ERR_PTR(-EACCES);
+		else
+			shmbus_region_get(r);
+	} else if (!create) {
+		r = ERR_PTR(-ENOENT);
+	} else {
+		r = __shmbus_region_create(a->name, a->size, a->mode);
+		if (!IS_ERR(r)) {
+			/* The name's reference; the caller's is the first. */
+			shmbus_region_get(r);
+			__shmbus_link(r);
+		}
+	}
+	mutex_unlock(&shmbus_lock);
+	return r;
+}
+
+static struct shmbus_region *shmbus_create_anonymous(const struct shmbus_bind *a)
+{
+	struct shmbus_region *r;
+
+	mutex_lock(&shmbus_lock);
+	r = __shmbus_region_create("", a->size, a->mode);
+	mutex_unlock(&shmbus_lock);
+	return r;
+}
+
+/**
+ * shmbus_bind() - bind a handle to a new or existing region
+ * @h: the handle
+ * @file: the handle's open file
+ * @a: validated arguments; size and id are filled in on success
+ *
+ * Return: 0, or a negative errno as listed in docs/regions.md.
+ */
+int shmbus_bind(struct shmbus_handle *h, struct file *file, struct shmbus_bind *a)
+{
+	bool rdonly = a->flags & SHMBUS_BIND_RDONLY;
+	struct shmbus_region *r;
+	int ret = 0;
+
+	mutex_lock(&h->bind_lock);
+	if (h->region) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (!(file->f_mode & FMODE_READ) || (!rdonly && !(file->f_mode & FMODE_WRITE))) {
+		ret = -EBADF;
+		goto out;
+	}
+	r = a->name[0] ? shmbus_open_named(a) : shmbus_create_anonymous(a);
+	if (IS_ERR(r)) {
+		ret = PTR_ERR(r);
+		goto out;
+	}
+	atomic_inc(&r->nr_handles);
+	a->size = r->size;
+	a->id = r->id;
+	h->rdonly = rdonly;
+	/* Pairs with smp_load_acquire() in shmbus_handle_region(). */
+	smp_store_release(&h->region, r);
+out:
+	mutex_unlock(&h->bind_lock);
+	return ret;
+}
+
+/**
+ * shmbus_handle_unbind() - drop a handle's binding when its file is released
+ * @h: the handle
+ */
+void shmbus_handle_unbind(struct shmbus_handle *h)
+{
+	struct shmbus_region *r = h->region;
+
+	if (!r)
+		return;
+	atomic_dec(&r->nr_handles);
+	shmbus_region_put(r);
+}
+
+/**
+ * shmbus_unlink() - remove a name from the caller's IPC namespace
+ * @name: a validated, non-empty name
+ *
+ * Return: 0, -ENOENT if there is no such name, -EPERM if the caller is not
+ * the owner or creator and lacks CAP_SYS_ADMIN.
+ */
+int shmbus_unlink(const char *name)
+{
+	struct shmbus_region *r;
+	struct shmbus_ns *ns;
+
+	mutex_lock(&shmbus_lock);
+	ns = __shmbus_ns_find(current_ipc_ns());
+	r = ns ? __shmbus_lookup(ns, name) : NULL;
+	if (!r) {
+		mutex_unlock(&shmbus_lock);
+		return -ENOENT;
+	}
+	if (!shmbus_may_admin(r)) {
+		mutex_unlock(&shmbus_lock);
+		return -EPERM;
+	}
+	__shmbus_unlink(r);
+	mutex_unlock(&shmbus_lock);
+	shmbus_region_put(r);
+	return 0;
+}
+
+/**
+ * shmbus_chmod() - change a region's permission bits
+ * @r: the region
+ * @mode: validated bits, 0..0777
+ *
+ * Return: 0, or -EPERM if the caller may not administer the region.
+ */
+int shmbus_chmod(struct shmbus_region *r, umode_t mode)
+{
+	if (!shmbus_may_admin(r))
+		return -EPERM;
+	spin_lock(&r->perm_lock);
+	r->mode = mode;
+	spin_unlock(&r->perm_lock);
+	return 0;
+}
+
+/**
+ * shmbus_chown() - change a region's owner
+ * @r: the region
+ * @uid: new uid in the caller's user namespace, or SHMBUS_ID_UNCHANGED
+ * @gid: new gid in the caller's user namespace, or SHMBUS_ID_UNCHANGED
+ *
+ * Return: 0, -EINVAL for an id that does not map, -EPERM if the caller may
+ * not administer the region.
+ */
+int shmbus_chown(struct shmbus_region *r, u32 uid, u32 gid)
+{
+	struct user_namespace *user_ns = current_user_ns();
+	kuid_t kuid = INVALID_UID;
+	kgid_t kgid = INVALID_GID;
+
+	if (uid != SHMBUS_ID_UNCHANGED) {
+		kuid = make_kuid(user_ns, uid);
+		if (!uid_valid(kuid))
+			return -EINVAL;
+	}
+	if (gid != SHMBUS_ID_UNCHANGED) {
+		kgid = make_kgid(user_ns, gid);
+		if (!gid_valid(kgid))
+			return -EINVAL;
+	}
+	if (!shmbus_may_admin(r))
+		return -EPERM;
+	spin_lock(&r->perm_lock);
+	if (uid_valid(kuid))
+		r->uid = kuid;
+	if (gid_valid(kgid))
+		r->gid = kgid;
+	spin_unlock(&r->perm_lock);
+	return 0;
+}
+
+/**
+ * shmbus_region_pages() - pages currently allocated to a region
+ * @r: the region
+ *
+ * Return: the number of pages in the region's page cache.
+ */
+unsigned long shmbus_region_pages(struct shmbus_region *r)
+{
+	return READ_ONCE(r->shm->f_mapping->nrpages);
+}
+
+/**
+ * shmbus_region_fill_info() - describe a region for SHMBUS_IOC_INFO
+ * @r: the region
+ * @info: zeroed output
+ * @rdonly: the caller's handle is read-only
+ */
+void shmbus_region_fill_info(struct shmbus_region *r, struct shmbus_info *info,
+			     bool rdonly)
+{
+	struct user_namespace *user_ns = current_user_ns();
+
+	info->id = r->id;
+	info->size = r->size;
+	strscpy(info->name, r->name, sizeof(info->name));
+	spin_lock(&r->perm_lock);
+	info->uid = from_kuid_munged(user_ns, r->uid);
+	info->gid = from_kgid_munged(user_ns, r->gid);
+	info->mode = r->mode;
+	spin_unlock(&r->perm_lock);
+	info->cuid = from_kuid_munged(user_ns, r->cuid);
+	info->cgid = from_kgid_munged(user_ns, r->cgid);
+	if (!READ_ONCE(r->linked))
+		info->flags |= SHMBUS_INFO_UNLINKED;
+	if (!r->name[0])
+		info->flags |= SHMBUS_INFO_ANONYMOUS;
+	if (rdonly)
+		info->flags |= SHMBUS_INFO_RDONLY;
+	info->handles = atomic_read(&r->nr_handles);
+	info->mappings = atomic_read(&r->nr_mappings);
+	info->waiters = atomic_read(&r->nr_waiters);
+	info->pages = shmbus_region_pages(r);
+}
+
+/**
+ * shmbus_region_visible() - may the caller see the region in /proc?
+ * @r: a region on shmbus_regions
+ *
+ * Return: true when it was created in the caller's IPC namespace.
+ */
+bool shmbus_region_visible(struct shmbus_region *r)
+{
+	return r->ns->ipc_ns == current_ipc_ns();
+}
+
+/**
+ * shmbus_stats() - module-wide counters
+ * @regions: live regions
+ * @pages: pages allocated to them
+ * @bytes: sum of their sizes
+ */
+void shmbus_stats(unsigned int *regions, unsigned long *pages,
+		  unsigned long *bytes)
+{
+	unsigned long sum = 0;
+	struct shmbus_region *r;
+
+	mutex_lock(&shmbus_lock);
+	*regions = shmbus_nr_regions;
+	*bytes = shmbus_total_bytes;
+	list_for_each_entry(r, &shmbus_regions, all_node)
+		sum += shmbus_region_pages(r);
+	mutex_unlock(&shmbus_lock);
+	*pages = sum;
+}
+
+/*
+ * Unlink the names of namespaces that nobody but shmbus can reach: when the
+ * namespace's only reference is ours, no task, nsfs file or mount refers to
+ * it, and no new reference can be taken.
+ */
+static void shmbus_ns_gc(struct work_struct *work)
+{
+	struct shmbus_region *r, *dead = NULL;
+	bool again = false;
+	struct hlist_node *tmp;
+	struct shmbus_ns *ns;
+	int bkt;
+
+	do {
+		mutex_lock(&shmbus_lock);
+		dead = NULL;
+		hash_for_each_safe(shmbus_names, bkt, tmp, r, name_node) {
+			ns = r->ns;
+			if (refcount_read(&ns->ipc_ns->ns.count) == 1) {
+				__shmbus_unlink(r);
+				dead = r;
+				break;
+			}
+		}
+		again = !hash_empty(shmbus_names);
+		mutex_unlock(&shmbus_lock);
+		if (dead)
+			shmbus_region_put(dead);
+	} while (dead);
+
+	if (again)
+		schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);
+}
+
+/**
+ * shmbus_regions_exit() - stop the namespace worker at module unload
+ *
+ * Every region pins the module, so none is left by now.
+ */
+void shmbus_regions_exit(void)
+{
+	cancel_delayed_work_sync(&shmbus_ns_gc_work);
+	WARN_ON(!list_empty(&shmbus_regions));
+}
