@@ -23,9 +23,9 @@ T ?=
 
 export KSRC
 
-.PHONY: all module userlib selftests deps check demo clean
+.PHONY: all module userlib selftests examples deps check demo clean
 
-all: module userlib selftests
+all: module userlib selftests examples
 
 module:
 	@test -d "$(KDIR)" || { echo "shmbus: no kernel headers at '$(KDIR)': run 'make deps' or set KDIR=" >&2; exit 1; }
@@ -36,6 +36,9 @@ userlib:
 
 selftests: userlib
 	$(MAKE) -C selftests
+
+examples:
+	$(MAKE) -C examples
 
 deps:
 	scripts/deps $(KERNEL)
@@ -53,3 +56,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userlib clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C examples clean
