@@ -127,6 +127,119 @@ static long shmbus_ioctl_chown(struct file *file, struct shmbus_chown __user *ua
 	return shmbus_chown(r, a.uid, a.gid);
 }
 
+static long shmbus_ioctl_wait(struct file *file, struct shmbus_wait __user *uarg)
+{
+	struct shmbus_region *r = shmbus_bound_region(file);
+	struct shmbus_wait a;
+
+	if (!r)
+		return -ENXIO;
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	return shmbus_wait(r, &a);
+}
+
+static long shmbus_ioctl_wake(struct file *file, struct shmbus_wake __user *uarg)
+{
+	struct shmbus_region *r = shmbus_bound_region(file);
+	struct shmbus_wake a;
+	int ret;
+
+	if (!r)
+		return -ENXIO;
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.pad || !a.bitset ||
+	    !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	ret = shmbus_word_ok(r, a.offset);
+	if (ret)
+		return ret;
+	return shmbus_wake(r, a.offset, a.count, a.bitset);
+}
+
+static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *uarg)
+{
+	struct shmbus_waitv_entry *entries;
+	struct shmbus_waitv a;
+	long ret;
+
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (!shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
+	    !a.nr || a.nr > SHMBUS_WAITV_MAX)
+		return -EINVAL;
+	entries = memdup_user(u64_to_user_ptr(a.entries), a.nr * sizeof(*entries));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	ret = shmbus_waitv(file, entries, a.nr, a.flags, a.timeout_ns);
+	kfree(entries);
+	return ret;
+}
+
+static long shmbus_ioctl_requeue(struct file *file, struct shmbus_requeue __user *uarg)
+{
+	struct shmbus_region *r = shmbus_bound_region(file);
+	struct shmbus_requeue a;
+	int ret;
+
+	if (!r)
+		return -ENXIO;
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.woken || a.requeued || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	ret = shmbus_cmp_requeue(r, &a);
+	if (ret < 0)
+		return ret;
+	if (put_user(a.woken, &uarg->woken) || put_user(a.requeued, &uarg->requeued))
+		return -EFAULT;
+	return ret;
+}
+
+static long shmbus_ioctl_watch(struct file *file, struct shmbus_watch __user *uarg,
+			       bool add)
+{
+	struct shmbus_handle *h = file->private_data;
+	struct shmbus_watch a;
+
+	if (!shmbus_handle_region(h))
+		return -ENXIO;
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	if (add)
+		return shmbus_watch_add(h, a.offset, a.bitset);
+	if (a.bitset)
+		return -EINVAL;
+	return shmbus_watch_remove(h, a.offset);
+}
+
+static long shmbus_ioctl_lock_word(struct file *file, struct shmbus_lock_word __user *uarg,
+				   bool add)
+{
+	struct shmbus_region *r = shmbus_bound_region(file);
+	struct shmbus_lock_word a;
+
+	if (!r)
+		return -ENXIO;
+	if (copy_from_user(&a, uarg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+		return -EINVAL;
+	return add ? shmbus_lock_register(r, a.offset) : shmbus_lock_unregister(r, a.offset);
+}
+
+static long shmbus_ioctl_owner_id(struct file *file)
+{
+	if (!shmbus_bound_region(file))
+		return -ENXIO;
+	return shmbus_owner_id(file->private_data);
+}
+
 /**
  * shmbus_ioctl() - dispatch an ioctl on a /dev/shmbus handle
  * @file: the handle
@@ -150,6 +263,26 @@ long shmbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return shmbus_ioctl_chmod(file, uarg);
 	case SHMBUS_IOC_CHOWN:
 		return shmbus_ioctl_chown(file, uarg);
+	case SHMBUS_IOC_WAIT:
+		return shmbus_ioctl_wait(file, uarg);
+	case SHMBUS_IOC_WAKE:
+		return shmbus_ioctl_wake(file, uarg);
+	case SHMBUS_IOC_WAITV:
+		return shmbus_ioctl_waitv(file, uarg);
+	case SHMBUS_IOC_CMP_REQUEUE:
+		return shmbus_ioctl_requeue(file, uarg);
+	case SHMBUS_IOC_WATCH:
+		return shmbus_ioctl_watch(file, uarg, true);
+	case SHMBUS_IOC_UNWATCH:
+		return shmbus_ioctl_watch(file, uarg, false);
+	case SHMBUS_IOC_OWNER_ID:
+		return shmbus_ioctl_owner_id(file);
+	case SHMBUS_IOC_LOCK_REGISTER:
+		return shmbus_ioctl_lock_word(file, uarg, true);
+	case SHMBUS_IOC_LOCK_UNREGISTER:
+		return shmbus_ioctl_lock_word(file, uarg, false);
+	case SHMBUS_IOC_REOPEN:
+		return shmbus_reopen(file);
 	default:
 		return -ENOTTY;
 	}

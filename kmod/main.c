@@ -7,20 +7,37 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "shmbus.h"
 
-static int shmbus_open(struct inode *inode, struct file *file)
+static const struct file_operations shmbus_fops;
+
+static struct shmbus_handle *shmbus_handle_alloc(void)
 {
 	struct shmbus_handle *h;
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
-		return -ENOMEM;
+		return NULL;
 	mutex_init(&h->bind_lock);
+	mutex_init(&h->watch_lock);
+	init_waitqueue_head(&h->watch_wq);
+	return h;
+}
+
+static int shmbus_open(struct inode *inode, struct file *file)
+{
+	struct shmbus_handle *h = shmbus_handle_alloc();
+
+	if (!h)
+		return -ENOMEM;
 	file->private_data = h;
 	return 0;
 }
@@ -29,10 +46,107 @@ static int shmbus_release(struct inode *inode, struct file *file)
 {
 	struct shmbus_handle *h = file->private_data;
 
+	if (h->region) {
+		shmbus_watch_release(h);
+		shmbus_owner_release(h);
+	}
 	shmbus_handle_unbind(h);
+	mutex_destroy(&h->watch_lock);
 	mutex_destroy(&h->bind_lock);
 	kfree(h);
 	return 0;
+}
+
+/* A watched word was woken: report it to poll(). */
+static __poll_t shmbus_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct shmbus_handle *h = file->private_data;
+
+	poll_wait(file, &h->watch_wq, pt);
+	return atomic64_read(&h->watch_events) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* Read and reset the number of wakes seen on watched words (8 bytes). */
+static ssize_t shmbus_read(struct file *file, char __user *buf, size_t len, loff_t *ppos)
+{
+	struct shmbus_handle *h = file->private_data;
+	u64 events;
+	int ret;
+
+	if (!shmbus_handle_region(h))
+		return -ENXIO;
+	if (len < sizeof(events))
+		return -EINVAL;
+	for (;;) {
+		events = atomic64_xchg(&h->watch_events, 0);
+		if (events)
+			break;
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(h->watch_wq, atomic64_read(&h->watch_events));
+		if (ret)
+			return ret;
+	}
+	if (put_user(events, (u64 __user *)buf)) {
+		atomic64_add(events, &h->watch_events);
+		return -EFAULT;
+	}
+	return sizeof(events);
+}
+
+/**
+ * shmbus_file_handle() - the handle behind a file, if it is a shmbus one
+ * @file: any file
+ *
+ * Return: the handle, or NULL if @file is not a /dev/shmbus handle.
+ */
+struct shmbus_handle *shmbus_file_handle(struct file *file)
+{
+	return file->f_op == &shmbus_fops ? file->private_data : NULL;
+}
+
+/**
+ * shmbus_reopen() - SHMBUS_IOC_REOPEN: a new handle bound like @file
+ * @file: a bound handle
+ *
+ * The new handle has its own owner id.  Its access mode is @file's.
+ *
+ * Return: the new close-on-exec fd, or -ENXIO, -EMFILE, -ENOMEM.
+ */
+int shmbus_reopen(struct file *file)
+{
+	struct shmbus_handle *old = file->private_data;
+	struct shmbus_region *r = shmbus_handle_region(old);
+	struct shmbus_handle *h;
+	struct file *new;
+	int fd;
+
+	if (!r)
+		return -ENXIO;
+	h = shmbus_handle_alloc();
+	if (!h)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto free;
+	new = anon_inode_getfile("[shmbus]", &shmbus_fops, h,
+				 (file->f_flags & O_ACCMODE) | O_CLOEXEC);
+	if (IS_ERR(new)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(new);
+		goto free;
+	}
+	shmbus_region_get(r);
+	atomic_inc(&r->nr_handles);
+	h->rdonly = old->rdonly;
+	h->region = r;
+	fd_install(fd, new);
+	return fd;
+free:
+	mutex_destroy(&h->watch_lock);
+	mutex_destroy(&h->bind_lock);
+	kfree(h);
+	return fd;
 }
 
 static const struct file_operations shmbus_fops = {
@@ -40,6 +154,8 @@ static const struct file_operations shmbus_fops = {
 	.open		= shmbus_open,
 	.release	= shmbus_release,
 	.mmap		= shmbus_mmap,
+	.poll		= shmbus_poll,
+	.read		= shmbus_read,
 	.unlocked_ioctl	= shmbus_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= shmbus_show_fdinfo,
@@ -61,17 +177,25 @@ static int __init shmbus_init(void)
 {
 	int ret;
 
-	ret = shmbus_proc_init();
+	ret = shmbus_waitwake_init();
 	if (ret)
 		return ret;
+	ret = shmbus_proc_init();
+	if (ret)
+		goto err_waitwake;
 	ret = misc_register(&shmbus_misc);
 	if (ret) {
 		pr_err("cannot register misc device: %d\n", ret);
-		shmbus_proc_exit();
-		return ret;
+		goto err_proc;
 	}
 	pr_info("version " SHMBUS_VERSION " loaded\n");
 	return 0;
+
+err_proc:
+	shmbus_proc_exit();
+err_waitwake:
+	shmbus_waitwake_exit();
+	return ret;
 }
 
 static void __exit shmbus_exit(void)
@@ -79,6 +203,7 @@ static void __exit shmbus_exit(void)
 	misc_deregister(&shmbus_misc);
 	shmbus_proc_exit();
 	shmbus_regions_exit();
+	shmbus_waitwake_exit();
 }
 
 module_init(shmbus_init);

@@ -156,6 +156,7 @@ static void shmbus_region_release(struct kref *ref)
 	__shmbus_ns_put(r->ns);
 	mutex_unlock(&shmbus_lock);
 
+	shmbus_robust_destroy(r);
 	fput(r->shm);
 	kfree(r);
 	/* Last: the module must outlive the code above. */
@@ -237,6 +238,8 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 	r->size = size;
 	strscpy(r->name, name, sizeof(r->name));
 	spin_lock_init(&r->perm_lock);
+	mutex_init(&r->robust_lock);
+	xa_init(&r->robust_words);
 	r->uid = current_euid();
 	r->cuid = r->uid;
 	r->gid = current_egid();

@@ -13,12 +13,15 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
 #include <linux/shmbus.h>
 
 #define SHMBUS_VERSION "0.2.0"
 
 struct ipc_namespace;
 struct seq_file;
+struct shmbus_watcher;
 
 /**
  * struct shmbus_ns - shmbus' view of one IPC namespace
@@ -59,6 +62,9 @@ struct shmbus_ns {
  * @nr_handles: handles bound to the region
  * @nr_mappings: VMAs mapping the region
  * @nr_waiters: tasks sleeping on a word of the region
+ * @robust_lock: serialises registration of robust lock words
+ * @robust_words: registered robust lock words, indexed by offset / 4
+ * @nr_robust: number of entries in @robust_words
  */
 struct shmbus_region {
 	struct kref ref;
@@ -79,6 +85,9 @@ struct shmbus_region {
 	atomic_t nr_handles;
 	atomic_t nr_mappings;
 	atomic_t nr_waiters;
+	struct mutex robust_lock;	/* serialises the registry */
+	struct xarray robust_words;
+	unsigned int nr_robust;
 };
 
 /**
@@ -87,11 +96,24 @@ struct shmbus_region {
  * @region: the bound region, NULL until bound; published once with
  *	smp_store_release() and read with shmbus_handle_region()
  * @rdonly: the binding is read-only; written before @region is published
+ * @owner_id: robust-lock owner id, 0 until SHMBUS_IOC_OWNER_ID assigns one;
+ *	protected by @bind_lock
+ * @watch_lock: protects @watches and @nr_watches
+ * @watches: words this handle watches for poll()
+ * @nr_watches: entries used in @watches
+ * @watch_events: wakes seen on watched words since the last read()
+ * @watch_wq: poll() and read() wait here
  */
 struct shmbus_handle {
-	struct mutex bind_lock;	/* serialises bind */
+	struct mutex bind_lock;	/* serialises bind and owner id */
 	struct shmbus_region *region;
 	bool rdonly;
+	u32 owner_id;
+	struct mutex watch_lock;	/* protects watches */
+	struct shmbus_watcher *watches[SHMBUS_WATCH_MAX];
+	unsigned int nr_watches;
+	atomic64_t watch_events;
+	wait_queue_head_t watch_wq;
 };
 
 /* Module parameters (region.c). */
@@ -132,6 +154,31 @@ bool shmbus_region_visible(struct shmbus_region *r);
 void shmbus_stats(unsigned int *regions, unsigned long *pages,
 		  unsigned long *bytes);
 void shmbus_regions_exit(void);
+
+/* waitwake.c */
+int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a);
+int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset);
+int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
+		 unsigned int nr, u32 flags, u64 timeout_ns);
+int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a);
+int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset);
+int shmbus_watch_remove(struct shmbus_handle *h, u64 offset);
+void shmbus_watch_release(struct shmbus_handle *h);
+int shmbus_word_ok(struct shmbus_region *r, u64 offset);
+int shmbus_waitwake_init(void);
+void shmbus_waitwake_exit(void);
+
+/* robust.c */
+extern unsigned int shmbus_max_robust_words;
+int shmbus_owner_id(struct shmbus_handle *h);
+int shmbus_lock_register(struct shmbus_region *r, u64 offset);
+int shmbus_lock_unregister(struct shmbus_region *r, u64 offset);
+void shmbus_owner_release(struct shmbus_handle *h);
+void shmbus_robust_destroy(struct shmbus_region *r);
+
+/* main.c */
+struct shmbus_handle *shmbus_file_handle(struct file *file);
+int shmbus_reopen(struct file *file);
 
 /* mmap.c */
 int shmbus_mmap(struct file *file, struct vm_area_struct *vma);

@@ -133,4 +133,215 @@ struct shmbus_chown {
 #define SHMBUS_IOC_CHMOD	_IOW(SHMBUS_IOC_MAGIC, 0x04, struct shmbus_chmod)
 #define SHMBUS_IOC_CHOWN	_IOW(SHMBUS_IOC_MAGIC, 0x05, struct shmbus_chown)
 
+/*
+ * Wait/wake on 32-bit words of the bound region, addressed by byte offset
+ * (4-byte aligned, inside the region).  Keyed by (region, offset), so it
+ * works whatever address each process mapped the region at, and for a
+ * process that has not mapped it at all.
+ */
+
+/* shmbus_wait.flags, shmbus_waitv.flags: the timeout */
+#define SHMBUS_WAIT_RELATIVE	0x1	/* timeout_ns is relative */
+#define SHMBUS_WAIT_ABSOLUTE	0x2	/* timeout_ns is absolute */
+#define SHMBUS_WAIT_CLOCK_MONOTONIC	0x00	/* default */
+#define SHMBUS_WAIT_CLOCK_REALTIME	0x10
+#define SHMBUS_WAIT_CLOCK_BOOTTIME	0x20
+#define SHMBUS_WAIT_CLOCK_MASK	0x30
+#define SHMBUS_WAIT_FLAGS	(SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE | \
+				 SHMBUS_WAIT_CLOCK_MASK)
+
+/* Bitsets select which waiters a wake reaches; 0 is EINVAL. */
+#define SHMBUS_BITSET_ANY	0xffffffffU
+
+/**
+ * struct shmbus_wait - sleep while a word holds an expected value
+ * @offset: byte offset of the word in the region
+ * @timeout_ns: with SHMBUS_WAIT_RELATIVE or _ABSOLUTE, the timeout in
+ *	nanoseconds on the chosen clock (at most KTIME_MAX); else must be 0
+ * @expected: sleep only if the word equals this, else EAGAIN at once
+ * @bitset: wake-ups whose bitset intersects this one wake the waiter
+ * @flags: SHMBUS_WAIT_*
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * Returns 0 when woken, -1 with EAGAIN (value differs), ETIMEDOUT, or EINTR
+ * (a signal arrived; never restarted, whatever SA_RESTART says: call again
+ * with the remaining time).
+ */
+struct shmbus_wait {
+	__u64 offset;
+	__u64 timeout_ns;
+	__u32 expected;
+	__u32 bitset;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct shmbus_wake - wake waiters on a word
+ * @offset: byte offset of the word in the region
+ * @count: wake at most this many, oldest first; 0 wakes none, any value at
+ *	or above the number of waiters (up to 0xffffffff) wakes them all
+ * @bitset: wake only waiters whose bitset intersects this one
+ * @flags: must be zero
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * Returns the number of tasks woken (at most INT_MAX).  Watches (see
+ * SHMBUS_IOC_WATCH) on the word are notified too and are not counted.
+ */
+struct shmbus_wake {
+	__u64 offset;
+	__u32 count;
+	__u32 bitset;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/* Largest number of entries of one SHMBUS_IOC_WAITV. */
+#define SHMBUS_WAITV_MAX	128
+
+/* shmbus_waitv_entry.fd: the handle the ioctl is called on */
+#define SHMBUS_WAITV_SELF	(-1)
+
+/**
+ * struct shmbus_waitv_entry - one word of a multi-wait
+ * @fd: a bound /dev/shmbus handle, or SHMBUS_WAITV_SELF
+ * @expected: value the word must hold
+ * @offset: byte offset of the word in that handle's region
+ * @bitset: as in struct shmbus_wait
+ * @pad: must be zero
+ */
+struct shmbus_waitv_entry {
+	__s32 fd;
+	__u32 expected;
+	__u64 offset;
+	__u32 bitset;
+	__u32 pad;
+};
+
+/**
+ * struct shmbus_waitv - sleep until any of several words is woken
+ * @entries: user pointer to an array of struct shmbus_waitv_entry
+ * @nr: number of entries, 1..SHMBUS_WAITV_MAX
+ * @flags: SHMBUS_WAIT_* (timeout and clock)
+ * @timeout_ns: as in struct shmbus_wait
+ * @reserved: must be zero
+ *
+ * Returns the index of the entry that was woken (the lowest one if several
+ * were), or -1 with EAGAIN (some word differs), ETIMEDOUT or EINTR.
+ */
+struct shmbus_waitv {
+	__u64 entries;
+	__u32 nr;
+	__u32 flags;
+	__u64 timeout_ns;
+	__u64 reserved[2];
+};
+
+/**
+ * struct shmbus_requeue - wake some waiters, move others to another word
+ * @from: byte offset of the word the waiters sleep on
+ * @to: byte offset of the word to move them to (must differ from @from)
+ * @expected: the word at @from must hold this, else EAGAIN
+ * @nr_wake: wake at most this many (oldest first)
+ * @nr_requeue: then move at most this many of the rest to @to
+ * @flags: must be zero
+ * @woken: out: tasks woken
+ * @requeued: out: tasks moved
+ * @reserved: must be zero
+ *
+ * Returns woken + requeued.
+ */
+struct shmbus_requeue {
+	__u64 from;
+	__u64 to;
+	__u32 expected;
+	__u32 nr_wake;
+	__u32 nr_requeue;
+	__u32 flags;
+	__u32 woken;
+	__u32 requeued;
+	__u64 reserved[2];
+};
+
+/**
+ * struct shmbus_watch - make poll() on this handle report wakes of a word
+ * @offset: byte offset of the word in the region
+ * @bitset: wakes whose bitset intersects this one are reported
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * After a WAKE, WAITV-reaching wake, REQUEUE wake or owner-died recovery on
+ * a watched word, poll() reports EPOLLIN; read() of 8 bytes returns the
+ * number of such wakes since the last read and resets it.  At most
+ * SHMBUS_WATCH_MAX watches per handle (ENOSPC); watching a word twice is
+ * EEXIST; unwatching a word not watched is ENOENT.
+ */
+struct shmbus_watch {
+	__u64 offset;
+	__u32 bitset;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+#define SHMBUS_WATCH_MAX	64
+
+/*
+ * Robust locks: owner-died recovery without a syscall on the lock path.
+ *
+ * A lock word holds the owner id of the handle that owns it (never a PID),
+ * plus two flag bits.  Userspace locks with compare-and-swap 0 -> owner id,
+ * sets SHMBUS_LOCK_WAITERS before sleeping on the word, and on unlock swaps
+ * back to 0, waking one waiter if SHMBUS_LOCK_WAITERS was set.
+ *
+ * Lock words are registered once with SHMBUS_IOC_LOCK_REGISTER.  When the
+ * last reference to a handle goes (its process died or closed it), the
+ * kernel finds every registered word whose owner is that handle's id,
+ * replaces it with SHMBUS_LOCK_OWNER_DIED (keeping SHMBUS_LOCK_WAITERS) and
+ * wakes one waiter.  The next locker takes the lock with compare-and-swap
+ * from the OWNER_DIED value, learns the previous owner died (the
+ * EOWNERDEAD case), repairs the data and clears the bit.
+ *
+ * One handle is one owner: a forked child sharing its parent's handle shares
+ * its owner id and keeps it alive.  Give each process its own handle (bind
+ * by name, or SHMBUS_IOC_REOPEN for anonymous regions).
+ */
+#define SHMBUS_LOCK_OWNER_MASK	0x3fffffffU
+#define SHMBUS_LOCK_OWNER_DIED	0x40000000U
+#define SHMBUS_LOCK_WAITERS	0x80000000U
+
+/**
+ * struct shmbus_lock_word - register or unregister a robust lock word
+ * @offset: byte offset of the word in the region
+ * @flags: must be zero
+ * @pad: must be zero
+ * @reserved: must be zero
+ *
+ * A region holds at most max_robust_words registered words (ENOSPC);
+ * registering a word twice is EEXIST, unregistering one not registered
+ * ENOENT.
+ */
+struct shmbus_lock_word {
+	__u64 offset;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+#define SHMBUS_IOC_WAIT		_IOW(SHMBUS_IOC_MAGIC, 0x10, struct shmbus_wait)
+#define SHMBUS_IOC_WAKE		_IOW(SHMBUS_IOC_MAGIC, 0x11, struct shmbus_wake)
+#define SHMBUS_IOC_WAITV	_IOW(SHMBUS_IOC_MAGIC, 0x12, struct shmbus_waitv)
+#define SHMBUS_IOC_CMP_REQUEUE	_IOWR(SHMBUS_IOC_MAGIC, 0x13, struct shmbus_requeue)
+#define SHMBUS_IOC_WATCH	_IOW(SHMBUS_IOC_MAGIC, 0x14, struct shmbus_watch)
+#define SHMBUS_IOC_UNWATCH	_IOW(SHMBUS_IOC_MAGIC, 0x15, struct shmbus_watch)
+/* Returns this handle's owner id (1..SHMBUS_LOCK_OWNER_MASK). */
+#define SHMBUS_IOC_OWNER_ID	_IO(SHMBUS_IOC_MAGIC, 0x16)
+#define SHMBUS_IOC_LOCK_REGISTER	_IOW(SHMBUS_IOC_MAGIC, 0x17, struct shmbus_lock_word)
+#define SHMBUS_IOC_LOCK_UNREGISTER	_IOW(SHMBUS_IOC_MAGIC, 0x18, struct shmbus_lock_word)
+/* Returns a new close-on-exec fd: a handle bound like this one. */
+#define SHMBUS_IOC_REOPEN	_IO(SHMBUS_IOC_MAGIC, 0x19)
+
 #endif /* _UAPI_LINUX_SHMBUS_H */

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Robust locks: owner-died recovery for lock words in regions.
+ *
+ * Owners are handles.  SHMBUS_IOC_OWNER_ID gives a handle an owner id from a
+ * cyclic IDR (1..SHMBUS_LOCK_OWNER_MASK): never a PID, the same in every PID
+ * namespace, and reused only after the id space wraps.  Each region keeps a
+ * bounded registry of its lock words (SHMBUS_IOC_LOCK_REGISTER).  When a
+ * handle with an owner id is released (its last reference goes: close, or the
+ * death of the process), every registered word of its region still owned by
+ * that id is atomically replaced by SHMBUS_LOCK_OWNER_DIED (keeping
+ * SHMBUS_LOCK_WAITERS) and one waiter is woken, so the next locker learns the
+ * owner died instead of sleeping for ever.  Userspace never enters the kernel
+ * to lock or unlock; the registry is walked only at release, is bounded by
+ * max_robust_words, and lives in kernel memory where no process can corrupt
+ * it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+
+#include "shmbus.h"
+#include "shmbus_trace.h"
+
+unsigned int shmbus_max_robust_words = 1024;
+module_param_named(max_robust_words, shmbus_max_robust_words, uint, 0644);
+MODULE_PARM_DESC(max_robust_words, "Most robust lock words per region (default: 1024)");
+
+static DEFINE_IDR(shmbus_owner_idr);
+/* Protects shmbus_owner_idr. */
+static DEFINE_SPINLOCK(shmbus_owner_lock);
+
+/**
+ * shmbus_owner_id() - the handle's owner id, assigned on first use
+ * @h: a bound handle
+ *
+ * Return: the id (positive), or -ENOMEM / -ENOSPC.
+ */
+int shmbus_owner_id(struct shmbus_handle *h)
+{
+	int id;
+
+	mutex_lock(&h->bind_lock);
+	if (h->owner_id) {
+		id = h->owner_id;
+		goto out;
+	}
+	idr_preload(GFP_KERNEL);
+	spin_lock(&shmbus_owner_lock);
+	id = idr_alloc_cyclic(&shmbus_owner_idr, h, 1, SHMBUS_LOCK_OWNER_MASK + 1,
+			      GFP_NOWAIT);
+	spin_unlock(&shmbus_owner_lock);
+	idr_preload_end();
+	if (id > 0)
+		h->owner_id = id;
+out:
+	mutex_unlock(&h->bind_lock);
+	return id;
+}
+
+/**
+ * shmbus_lock_register() - register a robust lock word
+ * @r: the region
+ * @offset: the word
+ *
+ * Return: 0, -EINVAL, -EEXIST, -ENOSPC or -ENOMEM.
+ */
+int shmbus_lock_register(struct shmbus_region *r, u64 offset)
+{
+	int ret = shmbus_word_ok(r, offset);
+
+	if (ret)
+		return ret;
+	mutex_lock(&r->robust_lock);
+	if (r->nr_robust >= READ_ONCE(shmbus_max_robust_words)) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	ret = xa_insert(&r->robust_words, offset / sizeof(u32), xa_mk_value(1),
+			GFP_KERNEL);
+	if (ret == -EBUSY)
+		ret = -EEXIST;
+	if (!ret)
+		r->nr_robust++;
+out:
+	mutex_unlock(&r->robust_lock);
+	return ret;
+}
+
+/**
+ * shmbus_lock_unregister() - forget a robust lock word
+ * @r: the region
+ * @offset: the word
+ *
+ * Return: 0, -EINVAL or -ENOENT.
+ */
+int shmbus_lock_unregister(struct shmbus_region *r, u64 offset)
+{
+	int ret = shmbus_word_ok(r, offset);
+
+	if (ret)
+		return ret;
+	mutex_lock(&r->robust_lock);
+	if (xa_erase(&r->robust_words, offset / sizeof(u32)))
+		r->nr_robust--;
+	else
+		ret = -ENOENT;
+	mutex_unlock(&r->robust_lock);
+	return ret;
+}
+
+/*
+ * The folio holding a word, swapped in if need be; NULL for a hole (the
+ * word is 0, so nobody owns it).
+ */
+static struct folio *shmbus_word_folio(struct shmbus_region *r, pgoff_t index)
+{
+	struct address_space *mapping = r->shm->f_mapping;
+	struct folio *folio;
+	struct page *page;
+
+	for (;;) {
+		folio = __filemap_get_folio(mapping, index, FGP_ENTRY | FGP_LOCK, 0);
+		if (!xa_is_value(folio))
+			return folio;
+		page = shmem_read_mapping_page_gfp(mapping, index, mapping_gfp_mask(mapping));
+		if (IS_ERR(page))
+			return NULL;
+		put_page(page);
+	}
+}
+
+/* If @owner holds the word, mark it owner-died; *@newval is its new value. */
+static bool shmbus_recover_word(struct shmbus_region *r, u64 offset, u32 owner,
+				u32 *newval)
+{
+	pgoff_t index = offset >> PAGE_SHIFT;
+	bool recovered = false;
+	struct folio *folio;
+	u32 *word, old;
+
+	folio = shmbus_word_folio(r, index);
+	if (!folio)
+		return false;
+	word = kmap_local_page(folio_file_page(folio, index)) + offset_in_page(offset);
+	old = READ_ONCE(*word);
+	do {
+		if ((old & SHMBUS_LOCK_OWNER_MASK) != owner)
+			break;
+		*newval = (old & SHMBUS_LOCK_WAITERS) | SHMBUS_LOCK_OWNER_DIED;
+		recovered = try_cmpxchg(word, &old, *newval);
+	} while (!recovered);
+	kunmap_local(word);
+	if (recovered)
+		folio_mark_dirty(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	return recovered;
+}
+
+/**
+ * shmbus_owner_release() - recover the locks of a handle being released
+ * @h: the handle; its region is still referenced
+ */
+void shmbus_owner_release(struct shmbus_handle *h)
+{
+	struct shmbus_region *r = h->region;
+	unsigned long index;
+	void *entry;
+	u32 newval;
+
+	if (!h->owner_id)
+		return;
+	mutex_lock(&r->robust_lock);
+	xa_for_each(&r->robust_words, index, entry) {
+		u64 offset = (u64)index * sizeof(u32);
+
+		if (!shmbus_recover_word(r, offset, h->owner_id, &newval))
+			continue;
+		trace_shmbus_owner_died(r->id, offset, newval, h->owner_id);
+		shmbus_wake(r, offset, 1, SHMBUS_BITSET_ANY);
+	}
+	mutex_unlock(&r->robust_lock);
+
+	spin_lock(&shmbus_owner_lock);
+	idr_remove(&shmbus_owner_idr, h->owner_id);
+	spin_unlock(&shmbus_owner_lock);
+	h->owner_id = 0;
+}
+
+/**
+ * shmbus_robust_destroy() - free a region's registry
+ * @r: the region being freed
+ */
+void shmbus_robust_destroy(struct shmbus_region *r)
+{
+	xa_destroy(&r->robust_words);
+	mutex_destroy(&r->robust_lock);
+}

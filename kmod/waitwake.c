@@ -1,0 +1,806 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Futex-style wait/wake on 32-bit words of a region.
+ *
+ * Waiters sleep in a hash of buckets keyed by (region id, offset), never by
+ * user address: a word is the same word whatever address each process maps
+ * it at, a process may wait on a region it has not mapped, and since region
+ * ids are never reused while the module is loaded, a freed region's key can
+ * never collide with a new region's.  Each bucket has its own lock; there is
+ * no global lock on these paths.
+ *
+ * The word itself is read through the region's page cache (the shmem file),
+ * not through a user mapping.  A page never touched is a hole and reads as
+ * 0 without being allocated.
+ *
+ * Ordering: how WAIT and WAKE lose no wake-up.  A waker stores a new value
+ * from userspace, then calls WAKE; a waiter calls WAIT with the value it
+ * last saw:
+ *
+ *   CPU 0 (waiter)                        CPU 1 (waker)
+ *
+ *   atomic_inc(&b->waiters);              *word = new;      (user store)
+ *   smp_mb(); (A)                         sys_ioctl(WAKE)
+ *   spin_lock(&b->lock);                    smp_mb(); (B)
+ *   val = *word;                            if (!atomic_read(&b->waiters))
+ *   if (val == expected)                        return 0;
+ *           enqueue(b);                     spin_lock(&b->lock);
+ *   spin_unlock(&b->lock);                  wake the queued waiters
+ *   sleep until woken                       spin_unlock(&b->lock);
+ *
+ * (A) orders the waiter's count increment before its read of the word; (B)
+ * orders the waker's store to the word before its read of the count.  So
+ * either the waiter reads the new value and returns EAGAIN, or the waker
+ * sees a non-zero count and takes the bucket lock, which it can only get
+ * once the waiter is queued.  The count lets WAKE return without taking the
+ * lock when nobody waits in the bucket.
+ *
+ * A waker marks a waiter woken (C: smp_store_release of ->woken, under the
+ * bucket lock, after unlinking it) and from then on must not touch it: the
+ * waiter may see the flag, return and free its stack.  The waker holds its
+ * own reference on the task for the wake_up_process() it does after dropping
+ * the bucket lock (the deferred wake batch).  A waiter that gives up
+ * (timeout, signal) takes the bucket lock and either finds itself marked
+ * woken (the wake wins) or unlinks itself.  CMP_REQUEUE moves waiters between
+ * buckets with both locks held and updates ->bucket, so a waiter locks
+ * READ_ONCE(->bucket) and checks it did not change before trusting it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/hash.h>
+#include <linux/highmem.h>
+#include <linux/hrtimer.h>
+#include <linux/jhash.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "shmbus.h"
+
+#define CREATE_TRACE_POINTS
+#include "shmbus_trace.h"
+
+/**
+ * struct shmbus_bucket - one hash bucket of waiters
+ * @waiters: queued waiters and watchers, read without the lock by WAKE
+ * @lock: protects @chain and the waiters on it
+ * @chain: waiters and watchers, oldest first
+ */
+struct shmbus_bucket {
+	atomic_t waiters;
+	spinlock_t lock;	/* protects chain */
+	struct list_head chain;
+} ____cacheline_aligned_in_smp;
+
+/**
+ * struct shmbus_waiter - a task, or a poll watch, queued on a word
+ * @node: entry in the bucket's chain
+ * @bucket: the bucket it is queued on; changed only with that bucket's lock
+ *	(and the target's) held, by CMP_REQUEUE
+ * @region: region of the word
+ * @region_id: key, part 1
+ * @offset: key, part 2
+ * @bitset: wakes must intersect it
+ * @task: the sleeping task, NULL for a watch
+ * @watch: the handle to notify, for a watch
+ * @woken: set (C) by the waker once the waiter is unlinked and may go
+ */
+struct shmbus_waiter {
+	struct list_head node;
+	struct shmbus_bucket *bucket;
+	struct shmbus_region *region;
+	u64 region_id;
+	u64 offset;
+	u32 bitset;
+	struct task_struct *task;
+	struct shmbus_handle *watch;
+	int woken;
+};
+
+/**
+ * struct shmbus_watcher - a word a handle watches for poll()
+ * @w: its queue entry
+ */
+struct shmbus_watcher {
+	struct shmbus_waiter w;
+};
+
+#define SHMBUS_WAKE_BATCH	32
+
+/*
+ * Tasks to wake once the bucket locks are dropped.  Past the batch size,
+ * tasks are woken with the lock held: correct, just slower.
+ */
+struct shmbus_wake_batch {
+	unsigned int nr;
+	struct task_struct *tasks[SHMBUS_WAKE_BATCH];
+};
+
+static struct shmbus_bucket *shmbus_buckets;
+static unsigned int shmbus_bucket_bits;
+
+static struct shmbus_bucket *shmbus_bucket_of(u64 region_id, u64 offset)
+{
+	u32 key[4] = {
+		lower_32_bits(region_id), upper_32_bits(region_id),
+		lower_32_bits(offset), upper_32_bits(offset),
+	};
+
+	return &shmbus_buckets[hash_32(jhash2(key, 4, 0), shmbus_bucket_bits)];
+}
+
+static bool shmbus_waiter_matches(struct shmbus_waiter *w, struct shmbus_region *r,
+				  u64 offset)
+{
+	return w->region_id == r->id && w->offset == offset;
+}
+
+/**
+ * shmbus_word_ok() - validate the offset of a word in a region
+ * @r: the region
+ * @offset: byte offset
+ *
+ * Return: 0, or -EINVAL if it is not 4-byte aligned or not inside.
+ */
+int shmbus_word_ok(struct shmbus_region *r, u64 offset)
+{
+	if (offset & 3 || offset >= r->size || r->size - offset < sizeof(u32))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Read a word under a bucket lock, so without sleeping.  -EAGAIN means the
+ * page is in swap: drop the lock, shmbus_swapin(), try again.
+ */
+static int shmbus_read_word_atomic(struct shmbus_region *r, u64 offset, u32 *val)
+{
+	struct address_space *mapping = r->shm->f_mapping;
+	pgoff_t index = offset >> PAGE_SHIFT;
+	struct folio *folio;
+	void *kaddr;
+
+	folio = __filemap_get_folio(mapping, index, FGP_ENTRY, 0);
+	if (!folio) {
+		*val = 0;	/* a hole: never touched, reads as zero */
+		return 0;
+	}
+	if (xa_is_value(folio))
+		return -EAGAIN;
+	if (!folio_test_uptodate(folio)) {
+		/* Being faulted in right now: nobody can have stored yet. */
+		*val = 0;
+	} else {
+		kaddr = kmap_local_page(folio_file_page(folio, index));
+		*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(offset)));
+		kunmap_local(kaddr);
+	}
+	folio_put(folio);
+	return 0;
+}
+
+static int shmbus_swapin(struct shmbus_region *r, u64 offset)
+{
+	struct address_space *mapping = r->shm->f_mapping;
+	struct page *page;
+
+	page = shmem_read_mapping_page_gfp(mapping, offset >> PAGE_SHIFT,
+					   mapping_gfp_mask(mapping));
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	put_page(page);
+	return 0;
+}
+
+static void shmbus_waiters_inc(struct shmbus_bucket *b)
+{
+	atomic_inc(&b->waiters);
+	smp_mb__after_atomic();	/* (A), see the comment at the top */
+}
+
+static void shmbus_batch_add(struct shmbus_wake_batch *batch, struct task_struct *task)
+{
+	if (batch->nr < SHMBUS_WAKE_BATCH) {
+		batch->tasks[batch->nr++] = task;
+		return;
+	}
+	wake_up_process(task);
+	put_task_struct(task);
+}
+
+static void shmbus_batch_wake(struct shmbus_wake_batch *batch)
+{
+	unsigned int i;
+
+	for (i = 0; i < batch->nr; i++) {
+		wake_up_process(batch->tasks[i]);
+		put_task_struct(batch->tasks[i]);
+	}
+	batch->nr = 0;
+}
+
+/* Unlink a sleeping waiter and hand its task to the batch. */
+static void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batch *batch)
+{
+	struct task_struct *task = w->task;
+
+	lockdep_assert_held(&w->bucket->lock);
+	list_del_init(&w->node);
+	atomic_dec(&w->bucket->waiters);
+	atomic_dec(&w->region->nr_waiters);
+	get_task_struct(task);
+	/* (C): after this store @w belongs to the waiter again. */
+	smp_store_release(&w->woken, 1);
+	shmbus_batch_add(batch, task);
+}
+
+static void __shmbus_notify_watch(struct shmbus_waiter *w)
+{
+	struct shmbus_handle *h = w->watch;
+
+	atomic64_inc(&h->watch_events);
+	wake_up_interruptible_poll(&h->watch_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * Queue @w, which describes the word to wait on, if the word holds
+ * @expected.  Return: 0 when queued, -EAGAIN when the value differs.
+ */
+static int shmbus_queue(struct shmbus_waiter *w, u32 expected)
+{
+	struct shmbus_bucket *b = shmbus_bucket_of(w->region_id, w->offset);
+	u32 val;
+	int ret;
+
+	for (;;) {
+		shmbus_waiters_inc(b);
+		spin_lock(&b->lock);
+		ret = shmbus_read_word_atomic(w->region, w->offset, &val);
+		if (ret != -EAGAIN)
+			break;
+		spin_unlock(&b->lock);
+		atomic_dec(&b->waiters);
+		ret = shmbus_swapin(w->region, w->offset);
+		if (ret)
+			return ret;
+	}
+	if (val != expected) {
+		spin_unlock(&b->lock);
+		atomic_dec(&b->waiters);
+		return -EAGAIN;
+	}
+	w->bucket = b;
+	w->woken = 0;
+	list_add_tail(&w->node, &b->chain);
+	if (w->task)
+		atomic_inc(&w->region->nr_waiters);
+	spin_unlock(&b->lock);
+	if (w->task)
+		trace_shmbus_wait_start(w->region_id, w->offset, expected, w->bitset);
+	return 0;
+}
+
+/* Lock the bucket @w is queued on, following requeues. */
+static struct shmbus_bucket *shmbus_lock_waiter_bucket(struct shmbus_waiter *w)
+{
+	struct shmbus_bucket *b;
+
+	for (;;) {
+		b = READ_ONCE(w->bucket);
+		spin_lock(&b->lock);
+		if (b == READ_ONCE(w->bucket))
+			return b;
+		spin_unlock(&b->lock);
+	}
+}
+
+/* Take @w off its queue.  Return: true if a waker got there first. */
+static bool shmbus_unqueue(struct shmbus_waiter *w)
+{
+	struct shmbus_bucket *b = shmbus_lock_waiter_bucket(w);
+	bool woken = w->woken;
+
+	if (!woken) {
+		list_del_init(&w->node);
+		atomic_dec(&b->waiters);
+		if (w->task)
+			atomic_dec(&w->region->nr_waiters);
+	}
+	spin_unlock(&b->lock);
+	return woken;
+}
+
+/* Dequeue the first @nr waiters; return the lowest woken index or -1. */
+static int shmbus_unqueue_multiple(struct shmbus_waiter *ws, unsigned int nr)
+{
+	int first = -1;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (shmbus_unqueue(&ws[i]) && first < 0)
+			first = i;
+	return first;
+}
+
+struct shmbus_timeout {
+	bool set;
+	clockid_t clock;
+	ktime_t expires;
+};
+
+static int shmbus_timeout_init(struct shmbus_timeout *t, u32 flags, u64 ns)
+{
+	u32 mode = flags & (SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE);
+	ktime_t now;
+
+	switch (flags & SHMBUS_WAIT_CLOCK_MASK) {
+	case SHMBUS_WAIT_CLOCK_MONOTONIC:
+		t->clock = CLOCK_MONOTONIC;
+		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get() : 0;
+		break;
+	case SHMBUS_WAIT_CLOCK_REALTIME:
+		t->clock = CLOCK_REALTIME;
+		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get_real() : 0;
+		break;
+	case SHMBUS_WAIT_CLOCK_BOOTTIME:
+		t->clock = CLOCK_BOOTTIME;
+		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get_boottime() : 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	t->set = mode != 0;
+	if (!mode)
+		return ns ? -EINVAL : 0;
+	if (mode == (SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE) || ns > KTIME_MAX)
+		return -EINVAL;
+	t->expires = ktime_add_safe(now, ns_to_ktime(ns));
+	return 0;
+}
+
+static bool shmbus_any_woken(struct shmbus_waiter *ws, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (smp_load_acquire(&ws[i].woken))	/* pairs with (C) */
+			return true;
+	return false;
+}
+
+/* Sleep until a waiter of @ws is woken, the timeout passes or a signal. */
+static int shmbus_sleep(struct shmbus_waiter *ws, unsigned int nr,
+			struct shmbus_timeout *t)
+{
+	u64 slack = current->timer_slack_ns;
+	bool expired = false;
+	int ret = 0;
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (shmbus_any_woken(ws, nr))
+			break;
+		if (expired) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!schedule_hrtimeout_range_clock(t->set ? &t->expires : NULL, slack,
+						    HRTIMER_MODE_ABS, t->clock))
+			expired = true;
+	}
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/*
+ * Queue every waiter, sleep, dequeue.  Return: the lowest index woken, or
+ * -EAGAIN, -ETIMEDOUT, -EINTR or another error.
+ */
+static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
+				unsigned int nr, struct shmbus_timeout *t)
+{
+	unsigned int i;
+	int ret = 0, woken;
+
+	for (i = 0; i < nr; i++) {
+		ret = shmbus_queue(&ws[i], expected[i]);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = shmbus_sleep(ws, nr, t);
+	woken = shmbus_unqueue_multiple(ws, i);
+	for (i = 0; i < nr; i++)
+		trace_shmbus_wait_end(ws[i].region_id, ws[i].offset,
+				      woken >= 0 ? (int)i == woken : ret);
+	return woken >= 0 ? woken : ret;
+}
+
+static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
+			       u64 offset, u32 bitset)
+{
+	INIT_LIST_HEAD(&w->node);
+	w->region = r;
+	w->region_id = r->id;
+	w->offset = offset;
+	w->bitset = bitset;
+	w->task = current;
+	w->watch = NULL;
+	w->woken = 0;
+}
+
+/**
+ * shmbus_wait() - SHMBUS_IOC_WAIT
+ * @r: the caller's region
+ * @a: arguments; reserved fields already checked
+ *
+ * Return: 0 when woken, -EINVAL, -EAGAIN, -ETIMEDOUT or -EINTR.
+ */
+int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a)
+{
+	struct shmbus_timeout t;
+	struct shmbus_waiter w;
+	int ret;
+
+	if (!a->bitset || (a->flags & ~SHMBUS_WAIT_FLAGS))
+		return -EINVAL;
+	ret = shmbus_word_ok(r, a->offset);
+	if (ret)
+		return ret;
+	ret = shmbus_timeout_init(&t, a->flags, a->timeout_ns);
+	if (ret)
+		return ret;
+	shmbus_waiter_init(&w, r, a->offset, a->bitset);
+	ret = shmbus_wait_multiple(&w, &a->expected, 1, &t);
+	return ret > 0 ? 0 : ret;
+}
+
+/**
+ * shmbus_waitv() - SHMBUS_IOC_WAITV
+ * @self: the file the ioctl was called on
+ * @entries: the entries, copied in
+ * @nr: number of entries, 1..SHMBUS_WAITV_MAX
+ * @flags: SHMBUS_WAIT_* flags
+ * @timeout_ns: the timeout
+ *
+ * Return: index of the entry woken, or -EINVAL, -EBADF, -ENXIO, -EAGAIN,
+ * -ETIMEDOUT, -EINTR.
+ */
+int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
+		 unsigned int nr, u32 flags, u64 timeout_ns)
+{
+	struct shmbus_timeout t;
+	struct shmbus_waiter *ws;
+	struct file **files;
+	u32 *expected;
+	unsigned int i;
+	int ret;
+
+	if (flags & ~SHMBUS_WAIT_FLAGS)
+		return -EINVAL;
+	ret = shmbus_timeout_init(&t, flags, timeout_ns);
+	if (ret)
+		return ret;
+	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL);
+	files = kcalloc(nr, sizeof(*files), GFP_KERNEL);
+	expected = kcalloc(nr, sizeof(*expected), GFP_KERNEL);
+	if (!ws || !files || !expected) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Hold every file, so every region, for the whole wait. */
+	for (i = 0; i < nr; i++) {
+		const struct shmbus_waitv_entry *e = &entries[i];
+		struct shmbus_handle *h;
+		struct shmbus_region *r;
+
+		if (e->pad || !e->bitset) {
+			ret = -EINVAL;
+			goto out;
+		}
+		files[i] = e->fd == SHMBUS_WAITV_SELF ? get_file(self) : fget(e->fd);
+		if (!files[i]) {
+			ret = -EBADF;
+			goto out;
+		}
+		h = shmbus_file_handle(files[i]);
+		if (!h) {
+			ret = -EBADF;
+			goto out;
+		}
+		r = shmbus_handle_region(h);
+		if (!r) {
+			ret = -ENXIO;
+			goto out;
+		}
+		ret = shmbus_word_ok(r, e->offset);
+		if (ret)
+			goto out;
+		shmbus_waiter_init(&ws[i], r, e->offset, e->bitset);
+		expected[i] = e->expected;
+	}
+	ret = shmbus_wait_multiple(ws, expected, nr, &t);
+out:
+	for (i = 0; files && i < nr && files[i]; i++)
+		fput(files[i]);
+	kfree(expected);
+	kfree(files);
+	kfree(ws);
+	return ret;
+}
+
+/**
+ * shmbus_wake() - wake waiters on a word (SHMBUS_IOC_WAKE)
+ * @r: the region
+ * @offset: a validated word offset
+ * @count: wake at most this many
+ * @bitset: wake only waiters whose bitset intersects it; non-zero
+ *
+ * Watches on the word are notified, and not counted.
+ *
+ * Return: the number of tasks woken.
+ */
+int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset)
+{
+	struct shmbus_bucket *b = shmbus_bucket_of(r->id, offset);
+	struct shmbus_wake_batch batch = { .nr = 0 };
+	struct shmbus_waiter *w, *tmp;
+	int woken = 0;
+
+	smp_mb();	/* (B), see the comment at the top */
+	if (!atomic_read(&b->waiters))
+		goto out;
+
+	spin_lock(&b->lock);
+	list_for_each_entry_safe(w, tmp, &b->chain, node) {
+		if (!shmbus_waiter_matches(w, r, offset) || !(w->bitset & bitset))
+			continue;
+		if (w->watch) {
+			__shmbus_notify_watch(w);
+			continue;
+		}
+		if (woken >= count || woken == INT_MAX)
+			continue;
+		__shmbus_mark_woken(w, &batch);
+		woken++;
+	}
+	spin_unlock(&b->lock);
+	shmbus_batch_wake(&batch);
+out:
+	trace_shmbus_wake(r->id, offset, count, bitset, woken);
+	return woken;
+}
+
+static void shmbus_double_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+{
+	if (b1 > b2)
+		swap(b1, b2);
+	spin_lock(&b1->lock);
+	if (b1 != b2)
+		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
+}
+
+static void shmbus_double_unlock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+{
+	spin_unlock(&b1->lock);
+	if (b1 != b2)
+		spin_unlock(&b2->lock);
+}
+
+/* Move @w, queued on @from, to the word at @to in bucket @b2. */
+static void __shmbus_requeue_one(struct shmbus_waiter *w, struct shmbus_bucket *b2, u64 to)
+{
+	list_del(&w->node);
+	atomic_dec(&w->bucket->waiters);
+	w->offset = to;
+	WRITE_ONCE(w->bucket, b2);
+	list_add_tail(&w->node, &b2->chain);
+	atomic_inc(&b2->waiters);
+}
+
+/**
+ * shmbus_cmp_requeue() - SHMBUS_IOC_CMP_REQUEUE
+ * @r: the region
+ * @a: arguments; reserved fields checked; woken and requeued are set
+ *
+ * Return: woken + requeued, or -EINVAL or -EAGAIN.
+ */
+int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
+{
+	struct shmbus_wake_batch batch = { .nr = 0 };
+	struct shmbus_bucket *b1, *b2;
+	struct shmbus_waiter *w, *tmp;
+	u32 val, woken = 0, moved = 0;
+	int ret;
+
+	if (a->flags || a->from == a->to)
+		return -EINVAL;
+	ret = shmbus_word_ok(r, a->from) ?: shmbus_word_ok(r, a->to);
+	if (ret)
+		return ret;
+	b1 = shmbus_bucket_of(r->id, a->from);
+	b2 = shmbus_bucket_of(r->id, a->to);
+
+	for (;;) {
+		/* Waiters may land on @b2: count first, as a waiter does (A). */
+		shmbus_waiters_inc(b2);
+		shmbus_double_lock(b1, b2);
+		ret = shmbus_read_word_atomic(r, a->from, &val);
+		if (ret != -EAGAIN)
+			break;
+		shmbus_double_unlock(b1, b2);
+		atomic_dec(&b2->waiters);
+		ret = shmbus_swapin(r, a->from);
+		if (ret)
+			return ret;
+	}
+	if (val != a->expected) {
+		ret = -EAGAIN;
+		goto unlock;
+	}
+	list_for_each_entry_safe(w, tmp, &b1->chain, node) {
+		if (!shmbus_waiter_matches(w, r, a->from))
+			continue;
+		if (w->watch) {
+			if (a->nr_wake)
+				__shmbus_notify_watch(w);
+			continue;
+		}
+		if (woken < a->nr_wake && woken < INT_MAX) {
+			__shmbus_mark_woken(w, &batch);
+			woken++;
+		} else if (moved < a->nr_requeue && woken + moved < INT_MAX) {
+			__shmbus_requeue_one(w, b2, a->to);
+			moved++;
+		}
+	}
+	a->woken = woken;
+	a->requeued = moved;
+	ret = woken + moved;
+unlock:
+	shmbus_double_unlock(b1, b2);
+	atomic_dec(&b2->waiters);
+	shmbus_batch_wake(&batch);
+	trace_shmbus_wake(r->id, a->from, a->nr_wake, SHMBUS_BITSET_ANY, woken);
+	return ret;
+}
+
+/**
+ * shmbus_watch_add() - SHMBUS_IOC_WATCH
+ * @h: a bound handle
+ * @offset: the word
+ * @bitset: non-zero bitset
+ *
+ * Return: 0, -EINVAL, -EEXIST or -ENOSPC.
+ */
+int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
+{
+	struct shmbus_region *r = shmbus_handle_region(h);
+	struct shmbus_watcher *watch;
+	struct shmbus_bucket *b;
+	unsigned int i;
+	int ret;
+
+	if (!bitset)
+		return -EINVAL;
+	ret = shmbus_word_ok(r, offset);
+	if (ret)
+		return ret;
+	mutex_lock(&h->watch_lock);
+	for (i = 0; i < h->nr_watches; i++) {
+		if (h->watches[i]->w.offset == offset) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	if (h->nr_watches == SHMBUS_WATCH_MAX) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	watch = kzalloc(sizeof(*watch), GFP_KERNEL);
+	if (!watch) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	shmbus_waiter_init(&watch->w, r, offset, bitset);
+	watch->w.task = NULL;
+	watch->w.watch = h;
+	b = shmbus_bucket_of(r->id, offset);
+	shmbus_waiters_inc(b);
+	spin_lock(&b->lock);
+	watch->w.bucket = b;
+	list_add_tail(&watch->w.node, &b->chain);
+	spin_unlock(&b->lock);
+	h->watches[h->nr_watches++] = watch;
+out:
+	mutex_unlock(&h->watch_lock);
+	return ret;
+}
+
+static void shmbus_watch_free(struct shmbus_watcher *watch)
+{
+	shmbus_unqueue(&watch->w);
+	kfree(watch);
+}
+
+/**
+ * shmbus_watch_remove() - SHMBUS_IOC_UNWATCH
+ * @h: a bound handle
+ * @offset: the word
+ *
+ * Return: 0 or -ENOENT.
+ */
+int shmbus_watch_remove(struct shmbus_handle *h, u64 offset)
+{
+	unsigned int i;
+	int ret = -ENOENT;
+
+	mutex_lock(&h->watch_lock);
+	for (i = 0; i < h->nr_watches; i++) {
+		if (h->watches[i]->w.offset != offset)
+			continue;
+		shmbus_watch_free(h->watches[i]);
+		h->watches[i] = h->watches[--h->nr_watches];
+		h->watches[h->nr_watches] = NULL;
+		ret = 0;
+		break;
+	}
+	mutex_unlock(&h->watch_lock);
+	return ret;
+}
+
+/**
+ * shmbus_watch_release() - drop every watch of a handle being released
+ * @h: the handle
+ */
+void shmbus_watch_release(struct shmbus_handle *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_watches; i++)
+		shmbus_watch_free(h->watches[i]);
+	h->nr_watches = 0;
+}
+
+/**
+ * shmbus_waitwake_init() - allocate the hash of buckets
+ *
+ * 256 buckets per possible CPU, as futexes have.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int shmbus_waitwake_init(void)
+{
+	unsigned long nr = roundup_pow_of_two(256 * num_possible_cpus());
+	unsigned long i;
+
+	shmbus_bucket_bits = ilog2(nr);
+	shmbus_buckets = kvcalloc(nr, sizeof(*shmbus_buckets), GFP_KERNEL);
+	if (!shmbus_buckets)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		atomic_set(&shmbus_buckets[i].waiters, 0);
+		spin_lock_init(&shmbus_buckets[i].lock);
+		INIT_LIST_HEAD(&shmbus_buckets[i].chain);
+	}
+	return 0;
+}
+
+/**
+ * shmbus_waitwake_exit() - free the hash; every waiter is gone by now
+ */
+void shmbus_waitwake_exit(void)
+{
+	kvfree(shmbus_buckets);
+}
