@@ -105,4 +105,47 @@ static inline void shmbus_ensure_loaded(void)
 		shmbus_load();
 }
 
+/* Helpers on regions (perm_test, interop_test). */
+#include <sys/ioctl.h>
+#include <linux/shmbus.h>
+
+/* A region name unique to this process: "TAG-PID". */
+static inline void shmbus_unique_name(char *name, const char *tag)
+{
+	snprintf(name, SHMBUS_NAME_MAX, "%s-%d", tag, (int)getpid());
+}
+
+/* A new handle bound to the region @name: the fd, or -errno. */
+static inline int shmbus_open_bound(const char *name, __u64 size, __u32 flags,
+				    __u32 mode)
+{
+	struct shmbus_bind bind = { .size = size, .flags = flags, .mode = mode };
+	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(bind.name, sizeof(bind.name), "%s", name);
+	if (!ioctl(fd, SHMBUS_IOC_BIND, &bind))
+		return fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+/* SHMBUS_IOC_UNLINK of @name through a fresh unbound handle: 0 or -errno. */
+static inline int shmbus_unlink_name(const char *name)
+{
+	struct shmbus_unlink req = { .name = "" };
+	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	ret = ioctl(fd, SHMBUS_IOC_UNLINK, &req) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 #endif /* SHMBUS_SELFTEST_UTIL_H */
