@@ -6,16 +6,23 @@
 #   make deps        install what the build and the guest need (Debian 12)
 #   make check       deps + build + run every selftest in a QEMU guest
 #   make demo        deps + build + show the module at work in a guest
+#   make lint        checkpatch, sparse, kernel-doc, W=1, -Werror, cppcheck
 #   make KDIR=/lib/modules/$(uname -r)/build module   build for a real kernel
 #
-# KERNEL=stock|rt picks the guest kernel lane; KVER= overrides its release.
+# KERNEL=stock|rt|debug picks the guest kernel lane: Debian's kernel, Debian's
+# PREEMPT_RT kernel, or a KASAN/lockdep/kmemleak/UBSAN kernel built once from
+# linux-source-6.1 (scripts/build-kernel).  KVER= overrides the release.
 
 KERNEL ?= stock
 SHMBUS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shmbus
 export SHMBUS_CACHE
 KVER ?= $(shell . scripts/common.sh; resolve_kver $(KERNEL) 2>/dev/null || \
 	cat $(SHMBUS_CACHE)/kver-$(KERNEL) 2>/dev/null)
+ifeq ($(KERNEL),debug)
+KDIR ?= $(SHMBUS_CACHE)/kernel/debug/build
+else
 KDIR ?= /usr/src/linux-headers-$(KVER)
+endif
 KSRC ?= $(SHMBUS_CACHE)/linux-source
 W ?= 1
 VM_TIMEOUT ?= 2400
@@ -23,12 +30,15 @@ T ?=
 
 export KSRC
 
-.PHONY: all module userlib selftests examples deps check demo clean
+.PHONY: all module userlib selftests examples deps check demo lint clean
 
 all: module userlib selftests examples
 
+# Objects built for another kernel are cleaned first (kmod/.kdir remembers).
 module:
 	@test -d "$(KDIR)" || { echo "shmbus: no kernel headers at '$(KDIR)': run 'make deps' or set KDIR=" >&2; exit 1; }
+	@if [ "$$(cat kmod/.kdir 2>/dev/null)" != "$(KDIR)" ]; then \
+		$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean; echo "$(KDIR)" >kmod/.kdir; fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
 userlib:
@@ -51,6 +61,9 @@ check: deps
 demo: deps
 	$(MAKE) all
 	scripts/vm-run --kernel $(KERNEL) -- scripts/demo
+
+lint: deps
+	KDIR=$(KDIR) scripts/lint
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -289,6 +289,7 @@ static int shmbus_queue(struct shmbus_waiter *w, u32 expected)
 
 /* Lock the bucket @w is queued on, following requeues. */
 static struct shmbus_bucket *shmbus_lock_waiter_bucket(struct shmbus_waiter *w)
+	__acquires(&w->bucket->lock)
 {
 	struct shmbus_bucket *b;
 
@@ -582,20 +583,27 @@ out:
 	return woken;
 }
 
+/* Lock two buckets in address order; the same bucket once. */
 static void shmbus_double_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+	__acquires(&b1->lock) __acquires(&b2->lock)
 {
 	if (b1 > b2)
 		swap(b1, b2);
 	spin_lock(&b1->lock);
 	if (b1 != b2)
 		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
+	else
+		__acquire(&b2->lock);
 }
 
 static void shmbus_double_unlock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+	__releases(&b1->lock) __releases(&b2->lock)
 {
 	spin_unlock(&b1->lock);
 	if (b1 != b2)
 		spin_unlock(&b2->lock);
+	else
+		__release(&b2->lock);
 }
 
 /* Move @w, queued on @from, to the word at @to in bucket @b2. */

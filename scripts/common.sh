@@ -9,12 +9,13 @@ die() {
 	exit 1
 }
 
-# Debian's kernel flavour for a lane: "stock" and "rt" are Debian's own images.
+# Debian's kernel flavour for a lane: "stock" and "rt" are Debian's own
+# images; "debug" is built by scripts/build-kernel.
 kernel_flavour() {
 	case "${1:-stock}" in
 	stock) echo amd64 ;;
 	rt) echo rt-amd64 ;;
-	*) die "unknown kernel lane '$1' (expected stock or rt)" ;;
+	*) die "unknown kernel lane '$1' (expected stock, rt or debug)" ;;
 	esac
 }
 
@@ -24,6 +25,10 @@ resolve_kver() {
 	local flavour meta
 	if [ -n "${KVER:-}" ]; then
 		echo "$KVER"
+		return
+	fi
+	if [ "${1:-stock}" = debug ]; then
+		cat "$SHMBUS_CACHE/kver-debug" 2>/dev/null
 		return
 	fi
 	flavour=$(kernel_flavour "${1:-stock}")
