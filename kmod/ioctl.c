@@ -166,6 +166,8 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 	struct shmbus_waitv a;
 	long ret;
 
+	if (!shmbus_bound_region(file))
+		return -ENXIO;
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (!shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||

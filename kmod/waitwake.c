@@ -90,6 +90,7 @@ struct shmbus_bucket {
  * @bitset: wakes must intersect it
  * @task: the sleeping task, NULL for a watch
  * @watch: the handle to notify, for a watch
+ * @ctx: the wait this waiter is part of; NULL for a watch
  * @woken: set (C) by the waker once the waiter is unlinked and may go
  */
 struct shmbus_waiter {
@@ -101,7 +102,24 @@ struct shmbus_waiter {
 	u32 bitset;
 	struct task_struct *task;
 	struct shmbus_handle *watch;
+	struct shmbus_wait_ctx *ctx;
 	int woken;
+};
+
+/**
+ * struct shmbus_wait_ctx - one task's WAIT or WAITV
+ * @ws: its waiters
+ * @nr: how many
+ * @counted: the task is counted in its regions' nr_waiters; cleared, with
+ *	the counts, by whoever wakes it first or by the task when it leaves
+ *
+ * A waker may use the context while it holds the bucket lock of a queued
+ * waiter of the task: the task cannot leave before it has taken that lock.
+ */
+struct shmbus_wait_ctx {
+	struct shmbus_waiter *ws;
+	unsigned int nr;
+	atomic_t counted;
 };
 
 /**
@@ -226,6 +244,34 @@ static void shmbus_batch_wake(struct shmbus_wake_batch *batch)
 	batch->nr = 0;
 }
 
+/* Is ws[i] the first entry of its region?  (Count a task once per region.) */
+static bool shmbus_first_of_region(struct shmbus_waiter *ws, unsigned int i)
+{
+	unsigned int j;
+
+	for (j = 0; j < i; j++)
+		if (ws[j].region == ws[i].region)
+			return false;
+	return true;
+}
+
+/* Add @delta to nr_waiters of every region the wait is on, once each. */
+static void shmbus_count_sleeper(struct shmbus_wait_ctx *ctx, int delta)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr; i++)
+		if (shmbus_first_of_region(ctx->ws, i))
+			atomic_add(delta, &ctx->ws[i].region->nr_waiters);
+}
+
+/* Stop counting the task as a sleeper, if nobody did yet. */
+static void shmbus_uncount_sleeper(struct shmbus_wait_ctx *ctx)
+{
+	if (atomic_xchg(&ctx->counted, 0))
+		shmbus_count_sleeper(ctx, -1);
+}
+
 /* Unlink a sleeping waiter and hand its task to the batch. */
 static void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batch *batch)
 {
@@ -234,7 +280,7 @@ static void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batc
 	lockdep_assert_held(&w->bucket->lock);
 	list_del_init(&w->node);
 	atomic_dec(&w->bucket->waiters);
-	atomic_dec(&w->region->nr_waiters);
+	shmbus_uncount_sleeper(w->ctx);
 	get_task_struct(task);
 	/* (C): after this store @w belongs to the waiter again. */
 	smp_store_release(&w->woken, 1);
@@ -279,8 +325,6 @@ static int shmbus_queue(struct shmbus_waiter *w, u32 expected)
 	w->bucket = b;
 	w->woken = 0;
 	list_add_tail(&w->node, &b->chain);
-	if (w->task)
-		atomic_inc(&w->region->nr_waiters);
 	spin_unlock(&b->lock);
 	if (w->task)
 		trace_shmbus_wait_start(w->region_id, w->offset, expected, w->bitset);
@@ -311,8 +355,6 @@ static bool shmbus_unqueue(struct shmbus_waiter *w)
 	if (!woken) {
 		list_del_init(&w->node);
 		atomic_dec(&b->waiters);
-		if (w->task)
-			atomic_dec(&w->region->nr_waiters);
 	}
 	spin_unlock(&b->lock);
 	return woken;
@@ -411,17 +453,30 @@ static int shmbus_sleep(struct shmbus_waiter *ws, unsigned int nr,
 static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
 				unsigned int nr, struct shmbus_timeout *t)
 {
+	struct shmbus_wait_ctx ctx = { .ws = ws, .nr = nr };
 	unsigned int i;
 	int ret = 0, woken;
 
 	for (i = 0; i < nr; i++) {
+		ws[i].ctx = &ctx;
 		ret = shmbus_queue(&ws[i], expected[i]);
 		if (ret)
 			break;
 	}
-	if (!ret)
+	if (!ret) {
+		/*
+		 * Counted once queued, so a sleeper seen in nr_waiters can be
+		 * woken.  A wake that came first found nothing to uncount:
+		 * the full barrier of the xchg orders this against its (C).
+		 */
+		shmbus_count_sleeper(&ctx, 1);
+		atomic_xchg(&ctx.counted, 1);
+		if (shmbus_any_woken(ws, nr))
+			shmbus_uncount_sleeper(&ctx);
 		ret = shmbus_sleep(ws, nr, t);
+	}
 	woken = shmbus_unqueue_multiple(ws, i);
+	shmbus_uncount_sleeper(&ctx);
 	for (i = 0; i < nr; i++)
 		trace_shmbus_wait_end(ws[i].region_id, ws[i].offset,
 				      woken >= 0 ? (int)i == woken : ret);
@@ -438,6 +493,7 @@ static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
 	w->bitset = bitset;
 	w->task = current;
 	w->watch = NULL;
+	w->ctx = NULL;
 	w->woken = 0;
 }
 
