@@ -134,37 +134,70 @@ static struct folio *shmbus_word_folio(struct shmbus_region *r, pgoff_t index)
 	}
 }
 
-/* If @owner holds the word, mark it owner-died; *@newval is its new value. */
-static bool shmbus_recover_word(struct shmbus_region *r, u64 offset, u32 owner,
-				u32 *newval)
+/* What releasing an owner did to one registered word. */
+enum shmbus_recovery {
+	SHMBUS_WORD_UNTOUCHED,
+	SHMBUS_WORD_OWNER_DIED,	/* was the dead owner's: now OWNER_DIED */
+	SHMBUS_WORD_FREE,	/* nobody owns it: a sleeper may need a wake */
+};
+
+/*
+ * Look at one registered word as @owner goes away.  If @owner holds it,
+ * mark it owner-died (*@newval is the new value).  If a live owner holds it
+ * without SHMBUS_LOCK_WAITERS while tasks sleep on it, set the bit, so that
+ * owner's unlock wakes them: the dead owner may have been woken to take the
+ * lock and died before it could pass the wake-up on.
+ */
+static enum shmbus_recovery shmbus_recover_word(struct shmbus_region *r, u64 offset,
+						u32 owner, u32 *newval)
 {
+	enum shmbus_recovery result = SHMBUS_WORD_UNTOUCHED;
 	pgoff_t index = offset >> PAGE_SHIFT;
-	bool recovered = false;
 	struct folio *folio;
+	bool wrote = false;
 	u32 *word, old;
 
 	folio = shmbus_word_folio(r, index);
 	if (!folio)
-		return false;
+		return SHMBUS_WORD_FREE;	/* a hole: the word is 0 */
 	word = kmap_local_page(folio_file_page(folio, index)) + offset_in_page(offset);
 	old = READ_ONCE(*word);
-	do {
-		if ((old & SHMBUS_LOCK_OWNER_MASK) != owner)
+	for (;;) {
+		u32 holder = old & SHMBUS_LOCK_OWNER_MASK;
+
+		if (holder == owner) {
+			*newval = (old & SHMBUS_LOCK_WAITERS) | SHMBUS_LOCK_OWNER_DIED;
+			result = SHMBUS_WORD_OWNER_DIED;
+		} else if (!holder) {
+			result = SHMBUS_WORD_FREE;
 			break;
-		*newval = (old & SHMBUS_LOCK_WAITERS) | SHMBUS_LOCK_OWNER_DIED;
-		recovered = try_cmpxchg(word, &old, *newval);
-	} while (!recovered);
+		} else if (!(old & SHMBUS_LOCK_WAITERS) && shmbus_word_has_sleepers(r, offset)) {
+			*newval = old | SHMBUS_LOCK_WAITERS;
+		} else {
+			break;
+		}
+		wrote = try_cmpxchg(word, &old, *newval);
+		if (wrote)
+			break;
+		result = SHMBUS_WORD_UNTOUCHED;
+	}
 	kunmap_local(word);
-	if (recovered)
+	if (wrote)
 		folio_mark_dirty(folio);
 	folio_unlock(folio);
 	folio_put(folio);
-	return recovered;
+	return result;
 }
 
 /**
  * shmbus_owner_release() - recover the locks of a handle being released
  * @h: the handle; its region is still referenced
+ *
+ * For each registered word: one the handle owned becomes OWNER_DIED and one
+ * waiter is woken; a free word with sleepers gets one wake too, for a dying
+ * owner that had unlocked but not yet woken anybody (or had been woken and
+ * not yet relocked).  Robust futexes cover the same windows with their
+ * list_op_pending.
  */
 void shmbus_owner_release(struct shmbus_handle *h)
 {
@@ -179,10 +212,18 @@ void shmbus_owner_release(struct shmbus_handle *h)
 	xa_for_each(&r->robust_words, index, entry) {
 		u64 offset = (u64)index * sizeof(u32);
 
-		if (!shmbus_recover_word(r, offset, h->owner_id, &newval))
-			continue;
-		trace_shmbus_owner_died(r->id, offset, newval, h->owner_id);
-		shmbus_wake(r, offset, 1, SHMBUS_BITSET_ANY);
+		switch (shmbus_recover_word(r, offset, h->owner_id, &newval)) {
+		case SHMBUS_WORD_OWNER_DIED:
+			trace_shmbus_owner_died(r->id, offset, newval, h->owner_id);
+			shmbus_wake(r, offset, 1, SHMBUS_BITSET_ANY);
+			break;
+		case SHMBUS_WORD_FREE:
+			if (shmbus_word_has_sleepers(r, offset))
+				shmbus_wake(r, offset, 1, SHMBUS_BITSET_ANY);
+			break;
+		case SHMBUS_WORD_UNTOUCHED:
+			break;
+		}
 	}
 	mutex_unlock(&r->robust_lock);
 

@@ -165,6 +165,7 @@ int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset);
 int shmbus_watch_remove(struct shmbus_handle *h, u64 offset);
 void shmbus_watch_release(struct shmbus_handle *h);
 int shmbus_word_ok(struct shmbus_region *r, u64 offset);
+bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset);
 int shmbus_waitwake_init(void);
 void shmbus_waitwake_exit(void);
 

@@ -741,6 +741,32 @@ unlock:
 }
 
 /**
+ * shmbus_word_has_sleepers() - does a task sleep on a word?
+ * @r: the region
+ * @offset: a validated word offset
+ *
+ * Return: true if at least one task (not a watch) is queued on the word.
+ */
+bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset)
+{
+	struct shmbus_bucket *b = shmbus_bucket_of(r->id, offset);
+	struct shmbus_waiter *w;
+	bool found = false;
+
+	if (!atomic_read(&b->waiters))
+		return false;
+	spin_lock(&b->lock);
+	list_for_each_entry(w, &b->chain, node) {
+		if (w->task && shmbus_waiter_matches(w, r, offset)) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&b->lock);
+	return found;
+}
+
+/**
  * shmbus_watch_add() - SHMBUS_IOC_WATCH
  * @h: a bound handle
  * @offset: the word
