@@ -3,7 +3,8 @@
  * shmbus: named, refcounted shared-memory regions with futex-style
  * wait/wake, exposed as the misc device /dev/shmbus.
  *
- * This file registers the device and holds module init and exit.
+ * This file holds the device: module init and exit, the handle's file
+ * operations (open, release, poll and read of watch events) and REOPEN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
