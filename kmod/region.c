@@ -17,6 +17,7 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
@@ -202,6 +203,20 @@ static int __shmbus_admit(u64 size)
 	return 0;
 }
 
+/*
+ * The backing file can be reached around shmbus through
+ * /proc/PID/map_files by a privileged process: forbid resizing it (which
+ * would SIGBUS every mapping, or grow it past the limits) and clear its
+ * permission bits, so only DAC-overriding root can open it at all.
+ */
+static void shmbus_seal_backing(struct file *shm)
+{
+	struct inode *inode = file_inode(shm);
+
+	SHMEM_I(inode)->seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	inode->i_mode &= ~0777;
+}
+
 /* A new region with one reference, owned by the caller. */
 static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 						    umode_t mode)
@@ -232,6 +247,7 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 		kfree(r);
 		return ERR_PTR(ret);
 	}
+	shmbus_seal_backing(r->shm);
 
 	kref_init(&r->ref);
 	r->id = atomic64_inc_return(&shmbus_last_id);

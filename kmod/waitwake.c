@@ -829,13 +829,17 @@ static void shmbus_watch_free(struct shmbus_watcher *watch)
  * @h: a bound handle
  * @offset: the word
  *
- * Return: 0 or -ENOENT.
+ * Return: 0, -EINVAL or -ENOENT.
  */
 int shmbus_watch_remove(struct shmbus_handle *h, u64 offset)
 {
 	unsigned int i;
-	int ret = -ENOENT;
+	int ret;
 
+	ret = shmbus_word_ok(shmbus_handle_region(h), offset);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
 	mutex_lock(&h->watch_lock);
 	for (i = 0; i < h->nr_watches; i++) {
 		if (h->watches[i]->w.offset != offset)

@@ -148,4 +148,21 @@ static inline int shmbus_unlink_name(const char *name)
 	return ret;
 }
 
+/* Seeded tests (fuzz, faultinject, chaos): xorshift64*; the state is never 0. */
+static inline unsigned long long shmbus_rand(unsigned long long *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
+
+/* A number from the environment (decimal, 0x hex or 0 octal), else @def. */
+static inline unsigned long long shmbus_env_number(const char *name, unsigned long long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 0) : def;
+}
+
 #endif /* SHMBUS_SELFTEST_UTIL_H */
