@@ -136,7 +136,8 @@ static long shmbus_ioctl_wait(struct file *file, struct shmbus_wait __user *uarg
 		return -ENXIO;
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
+	    !a.bitset || (a.flags & ~SHMBUS_WAIT_FLAGS))
 		return -EINVAL;
 	return shmbus_wait(r, &a);
 }
@@ -176,7 +177,10 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 	entries = memdup_user(u64_to_user_ptr(a.entries), a.nr * sizeof(*entries));
 	if (IS_ERR(entries))
 		return PTR_ERR(entries);
-	ret = shmbus_waitv(file, entries, a.nr, a.flags, a.timeout_ns);
+	if (a.flags & ~SHMBUS_WAIT_FLAGS)
+		ret = -EINVAL;
+	else
+		ret = shmbus_waitv(file, entries, a.nr, a.flags, a.timeout_ns);
 	kfree(entries);
 	return ret;
 }
@@ -191,7 +195,8 @@ static long shmbus_ioctl_requeue(struct file *file, struct shmbus_requeue __user
 		return -ENXIO;
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
-	if (a.woken || a.requeued || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
+	if (a.woken || a.requeued || a.flags || a.from == a.to ||
+	    !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
 	ret = shmbus_cmp_requeue(r, &a);
 	if (ret < 0)
@@ -213,11 +218,11 @@ static long shmbus_ioctl_watch(struct file *file, struct shmbus_watch __user *ua
 		return -EFAULT;
 	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
-	if (add)
-		return shmbus_watch_add(h, a.offset, a.bitset);
-	if (a.bitset)
+	/* WATCH needs a bitset; UNWATCH takes none. */
+	if (add != !!a.bitset)
 		return -EINVAL;
-	return shmbus_watch_remove(h, a.offset);
+	return add ? shmbus_watch_add(h, a.offset, a.bitset) :
+		     shmbus_watch_remove(h, a.offset);
 }
 
 static long shmbus_ioctl_lock_word(struct file *file, struct shmbus_lock_word __user *uarg,

@@ -33,6 +33,13 @@ static struct shmbus_handle *shmbus_handle_alloc(void)
 	return h;
 }
 
+static void shmbus_handle_free(struct shmbus_handle *h)
+{
+	mutex_destroy(&h->watch_lock);
+	mutex_destroy(&h->bind_lock);
+	kfree(h);
+}
+
 static int shmbus_open(struct inode *inode, struct file *file)
 {
 	struct shmbus_handle *h = shmbus_handle_alloc();
@@ -52,9 +59,7 @@ static int shmbus_release(struct inode *inode, struct file *file)
 		shmbus_owner_release(h);
 	}
 	shmbus_handle_unbind(h);
-	mutex_destroy(&h->watch_lock);
-	mutex_destroy(&h->bind_lock);
-	kfree(h);
+	shmbus_handle_free(h);
 	return 0;
 }
 
@@ -144,9 +149,7 @@ int shmbus_reopen(struct file *file)
 	fd_install(fd, new);
 	return fd;
 free:
-	mutex_destroy(&h->watch_lock);
-	mutex_destroy(&h->bind_lock);
-	kfree(h);
+	shmbus_handle_free(h);
 	return fd;
 }
 

@@ -71,20 +71,28 @@ static void shmbus_put_ipc_ns(struct ipc_namespace *ipc_ns)
 	ipc_ns->ns.ops->put(&ipc_ns->ns);
 }
 
-static struct shmbus_ns *__shmbus_ns_get(struct ipc_namespace *ipc_ns)
+static struct shmbus_ns *__shmbus_ns_find(struct ipc_namespace *ipc_ns)
 {
 	struct shmbus_ns *ns;
 
 	lockdep_assert_held(&shmbus_lock);
 	list_for_each_entry(ns, &shmbus_namespaces, node)
 		if (ns->ipc_ns == ipc_ns)
-			goto found;
-	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
-	if (!ns)
-		return NULL;
-	ns->ipc_ns = get_ipc_ns(ipc_ns);
-	list_add(&ns->node, &shmbus_namespaces);
-found:
+			return ns;
+	return NULL;
+}
+
+static struct shmbus_ns *__shmbus_ns_get(struct ipc_namespace *ipc_ns)
+{
+	struct shmbus_ns *ns = __shmbus_ns_find(ipc_ns);
+
+	if (!ns) {
+		ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+		if (!ns)
+			return NULL;
+		ns->ipc_ns = get_ipc_ns(ipc_ns);
+		list_add(&ns->node, &shmbus_namespaces);
+	}
 	ns->nr_regions++;
 	return ns;
 }
@@ -112,17 +120,6 @@ static struct shmbus_region *__shmbus_lookup(struct shmbus_ns *ns, const char *n
 	hash_for_each_possible(shmbus_names, r, name_node, shmbus_name_hash(ns, name))
 		if (r->ns == ns && !strcmp(r->name, name))
 			return r;
-	return NULL;
-}
-
-static struct shmbus_ns *__shmbus_ns_find(struct ipc_namespace *ipc_ns)
-{
-	struct shmbus_ns *ns;
-
-	lockdep_assert_held(&shmbus_lock);
-	list_for_each_entry(ns, &shmbus_namespaces, node)
-		if (ns->ipc_ns == ipc_ns)
-			return ns;
 	return NULL;
 }
 

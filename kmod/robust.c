@@ -21,7 +21,6 @@
 #include <linux/idr.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
-#include <linux/shmem_fs.h>
 
 #include "shmbus.h"
 #include "shmbus_trace.h"
@@ -114,23 +113,20 @@ int shmbus_lock_unregister(struct shmbus_region *r, u64 offset)
 }
 
 /*
- * The folio holding a word, swapped in if need be; NULL for a hole (the
- * word is 0, so nobody owns it).
+ * The locked folio holding a word, swapped in if need be; NULL for a hole
+ * (the word is 0, so nobody owns it).
  */
-static struct folio *shmbus_word_folio(struct shmbus_region *r, pgoff_t index)
+static struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset)
 {
-	struct address_space *mapping = r->shm->f_mapping;
 	struct folio *folio;
-	struct page *page;
 
 	for (;;) {
-		folio = __filemap_get_folio(mapping, index, FGP_ENTRY | FGP_LOCK, 0);
+		folio = __filemap_get_folio(r->shm->f_mapping, offset >> PAGE_SHIFT,
+					    FGP_ENTRY | FGP_LOCK, 0);
 		if (!xa_is_value(folio))
 			return folio;
-		page = shmem_read_mapping_page_gfp(mapping, index, mapping_gfp_mask(mapping));
-		if (IS_ERR(page))
+		if (shmbus_swapin(r, offset))
 			return NULL;
-		put_page(page);
 	}
 }
 
@@ -157,7 +153,7 @@ static enum shmbus_recovery shmbus_recover_word(struct shmbus_region *r, u64 off
 	bool wrote = false;
 	u32 *word, old;
 
-	folio = shmbus_word_folio(r, index);
+	folio = shmbus_word_folio(r, offset);
 	if (!folio)
 		return SHMBUS_WORD_FREE;	/* a hole: the word is 0 */
 	word = kmap_local_page(folio_file_page(folio, index)) + offset_in_page(offset);

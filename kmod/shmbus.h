@@ -21,7 +21,7 @@
 
 struct ipc_namespace;
 struct seq_file;
-struct shmbus_watcher;
+struct shmbus_waiter;
 
 /**
  * struct shmbus_ns - shmbus' view of one IPC namespace
@@ -110,7 +110,7 @@ struct shmbus_handle {
 	bool rdonly;
 	u32 owner_id;
 	struct mutex watch_lock;	/* protects watches */
-	struct shmbus_watcher *watches[SHMBUS_WATCH_MAX];
+	struct shmbus_waiter *watches[SHMBUS_WATCH_MAX];
 	unsigned int nr_watches;
 	atomic64_t watch_events;
 	wait_queue_head_t watch_wq;
@@ -166,6 +166,7 @@ int shmbus_watch_remove(struct shmbus_handle *h, u64 offset);
 void shmbus_watch_release(struct shmbus_handle *h);
 int shmbus_word_ok(struct shmbus_region *r, u64 offset);
 bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset);
+int shmbus_swapin(struct shmbus_region *r, u64 offset);
 int shmbus_waitwake_init(void);
 void shmbus_waitwake_exit(void);
 

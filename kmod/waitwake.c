@@ -122,14 +122,6 @@ struct shmbus_wait_ctx {
 	atomic_t counted;
 };
 
-/**
- * struct shmbus_watcher - a word a handle watches for poll()
- * @w: its queue entry
- */
-struct shmbus_watcher {
-	struct shmbus_waiter w;
-};
-
 #define SHMBUS_WAKE_BATCH	32
 
 /*
@@ -204,7 +196,14 @@ static int shmbus_read_word_atomic(struct shmbus_region *r, u64 offset, u32 *val
 	return 0;
 }
 
-static int shmbus_swapin(struct shmbus_region *r, u64 offset)
+/**
+ * shmbus_swapin() - bring the page holding a word back from swap
+ * @r: the region
+ * @offset: byte offset of the word
+ *
+ * Context: may sleep.  Return: 0 or -errno.
+ */
+int shmbus_swapin(struct shmbus_region *r, u64 offset)
 {
 	struct address_space *mapping = r->shm->f_mapping;
 	struct page *page;
@@ -295,6 +294,15 @@ static void __shmbus_notify_watch(struct shmbus_waiter *w)
 	wake_up_interruptible_poll(&h->watch_wq, EPOLLIN | EPOLLRDNORM);
 }
 
+/* Put @w, whose bucket's waiters count is already raised, on @b. */
+static void __shmbus_enqueue(struct shmbus_waiter *w, struct shmbus_bucket *b)
+{
+	lockdep_assert_held(&b->lock);
+	w->bucket = b;
+	w->woken = 0;
+	list_add_tail(&w->node, &b->chain);
+}
+
 /*
  * Queue @w, which describes the word to wait on, if the word holds
  * @expected.  Return: 0 when queued, -EAGAIN when the value differs.
@@ -322,12 +330,9 @@ static int shmbus_queue(struct shmbus_waiter *w, u32 expected)
 		atomic_dec(&b->waiters);
 		return -EAGAIN;
 	}
-	w->bucket = b;
-	w->woken = 0;
-	list_add_tail(&w->node, &b->chain);
+	__shmbus_enqueue(w, b);
 	spin_unlock(&b->lock);
-	if (w->task)
-		trace_shmbus_wait_start(w->region_id, w->offset, expected, w->bitset);
+	trace_shmbus_wait_start(w->region_id, w->offset, expected, w->bitset);
 	return 0;
 }
 
@@ -500,7 +505,7 @@ static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
 /**
  * shmbus_wait() - SHMBUS_IOC_WAIT
  * @r: the caller's region
- * @a: arguments; reserved fields already checked
+ * @a: arguments; flags, bitset and reserved fields already checked
  *
  * Return: 0 when woken, -EINVAL, -EAGAIN, -ETIMEDOUT or -EINTR.
  */
@@ -510,8 +515,6 @@ int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a)
 	struct shmbus_waiter w;
 	int ret;
 
-	if (!a->bitset || (a->flags & ~SHMBUS_WAIT_FLAGS))
-		return -EINVAL;
 	ret = shmbus_word_ok(r, a->offset);
 	if (ret)
 		return ret;
@@ -528,7 +531,7 @@ int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a)
  * @self: the file the ioctl was called on
  * @entries: the entries, copied in
  * @nr: number of entries, 1..SHMBUS_WAITV_MAX
- * @flags: SHMBUS_WAIT_* flags
+ * @flags: checked SHMBUS_WAIT_* flags
  * @timeout_ns: the timeout
  *
  * Return: index of the entry woken, or -EINVAL, -EBADF, -ENXIO, -EAGAIN,
@@ -544,8 +547,6 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 	unsigned int i;
 	int ret;
 
-	if (flags & ~SHMBUS_WAIT_FLAGS)
-		return -EINVAL;
 	ret = shmbus_timeout_init(&t, flags, timeout_ns);
 	if (ret)
 		return ret;
@@ -676,7 +677,8 @@ static void __shmbus_requeue_one(struct shmbus_waiter *w, struct shmbus_bucket *
 /**
  * shmbus_cmp_requeue() - SHMBUS_IOC_CMP_REQUEUE
  * @r: the region
- * @a: arguments; reserved fields checked; woken and requeued are set
+ * @a: arguments; flags, from != to and reserved fields checked; woken and
+ *	requeued are set
  *
  * Return: woken + requeued, or -EINVAL or -EAGAIN.
  */
@@ -688,8 +690,6 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 	u32 val, woken = 0, moved = 0;
 	int ret;
 
-	if (a->flags || a->from == a->to)
-		return -EINVAL;
 	ret = shmbus_word_ok(r, a->from) ?: shmbus_word_ok(r, a->to);
 	if (ret)
 		return ret;
@@ -770,26 +770,24 @@ bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset)
  * shmbus_watch_add() - SHMBUS_IOC_WATCH
  * @h: a bound handle
  * @offset: the word
- * @bitset: non-zero bitset
+ * @bitset: a checked, non-zero bitset
  *
- * Return: 0, -EINVAL, -EEXIST or -ENOSPC.
+ * Return: 0, -EINVAL, -EEXIST, -ENOSPC or -ENOMEM.
  */
 int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 {
 	struct shmbus_region *r = shmbus_handle_region(h);
-	struct shmbus_watcher *watch;
+	struct shmbus_waiter *watch;
 	struct shmbus_bucket *b;
 	unsigned int i;
 	int ret;
 
-	if (!bitset)
-		return -EINVAL;
 	ret = shmbus_word_ok(r, offset);
 	if (ret)
 		return ret;
 	mutex_lock(&h->watch_lock);
 	for (i = 0; i < h->nr_watches; i++) {
-		if (h->watches[i]->w.offset == offset) {
+		if (h->watches[i]->offset == offset) {
 			ret = -EEXIST;
 			goto out;
 		}
@@ -803,14 +801,13 @@ int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 		ret = -ENOMEM;
 		goto out;
 	}
-	shmbus_waiter_init(&watch->w, r, offset, bitset);
-	watch->w.task = NULL;
-	watch->w.watch = h;
+	shmbus_waiter_init(watch, r, offset, bitset);
+	watch->task = NULL;
+	watch->watch = h;
 	b = shmbus_bucket_of(r->id, offset);
 	shmbus_waiters_inc(b);
 	spin_lock(&b->lock);
-	watch->w.bucket = b;
-	list_add_tail(&watch->w.node, &b->chain);
+	__shmbus_enqueue(watch, b);
 	spin_unlock(&b->lock);
 	h->watches[h->nr_watches++] = watch;
 out:
@@ -818,9 +815,9 @@ out:
 	return ret;
 }
 
-static void shmbus_watch_free(struct shmbus_watcher *watch)
+static void shmbus_watch_free(struct shmbus_waiter *watch)
 {
-	shmbus_unqueue(&watch->w);
+	shmbus_unqueue(watch);
 	kfree(watch);
 }
 
@@ -842,7 +839,7 @@ int shmbus_watch_remove(struct shmbus_handle *h, u64 offset)
 	ret = -ENOENT;
 	mutex_lock(&h->watch_lock);
 	for (i = 0; i < h->nr_watches; i++) {
-		if (h->watches[i]->w.offset != offset)
+		if (h->watches[i]->offset != offset)
 			continue;
 		shmbus_watch_free(h->watches[i]);
 		h->watches[i] = h->watches[--h->nr_watches];
