@@ -14,20 +14,6 @@
 
 _Static_assert(sizeof(void *) == 4, "compat.c must be built with -m32");
 
-static int anon_region(__u64 size)
-{
-	struct shmbus_bind b = { .size = size, .flags = SHMBUS_BIND_CREATE, .mode = 0600 };
-	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SHMBUS_IOC_BIND, &b)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /* BIND fills size and id, INFO describes the region, UNLINK removes it. */
 TEST(bind_info_unlink)
 {
@@ -92,7 +78,7 @@ TEST(unknown_ioctl_enotty)
 TEST(wait_eagain_and_timeout)
 {
 	struct shmbus_wait w = { .offset = 8, .expected = 1, .bitset = SHMBUS_BITSET_ANY };
-	int fd = anon_region(4096);
+	int fd = shmbus_anon_region(4096);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_WAIT, &w));
@@ -112,7 +98,7 @@ TEST(wake_wakes_waiter)
 				 .flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = 20000000000ULL };
 	struct shmbus_wake k = { .offset = 0, .count = 1, .bitset = SHMBUS_BITSET_ANY };
 	struct shmbus_info info = { 0 };
-	int fd = anon_region(4096), status, i;
+	int fd = shmbus_anon_region(4096), status, i;
 	pid_t pid;
 
 	ASSERT_LE(0, fd);
@@ -139,7 +125,7 @@ TEST(waitv_entries_pointer)
 		{ .fd = SHMBUS_WAITV_SELF, .offset = 4, .expected = 7, .bitset = 1 },
 	};
 	struct shmbus_waitv v = { .entries = (uintptr_t)e, .nr = 2 };
-	int fd = anon_region(4096);
+	int fd = shmbus_anon_region(4096);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_WAITV, &v));
@@ -157,7 +143,7 @@ TEST(requeue_outputs)
 {
 	struct shmbus_requeue rq = { .from = 0, .to = 4, .expected = 0,
 				     .nr_wake = 1, .nr_requeue = 1 };
-	int fd = anon_region(4096);
+	int fd = shmbus_anon_region(4096);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, ioctl(fd, SHMBUS_IOC_CMP_REQUEUE, &rq));

@@ -206,10 +206,6 @@ static bool injected_ok(long ret, unsigned long long errs)
 	return ret >= 0 || (-ret < 64 && (errs & ERR(-ret)));
 }
 
-static int info(int fd, struct shmbus_info *i)
-{
-	return ioctl(fd, SHMBUS_IOC_INFO, i) ? -errno : 0;
-}
 
 FIXTURE(fi) {
 	int nth;			/* FAIL_NTH, open */
@@ -353,12 +349,12 @@ static void bind_create(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *sel
 		ret = INJECT(n, ioctl(fd, SHMBUS_IOC_BIND, &b));
 		EXPECT_TRUE(injected_ok(ret, FI_BIND)) TH_LOG("fault %u: %s", n, strerror(-ret));
 		if (ret) {
-			EXPECT_EQ(-ENXIO, info(fd, &i)) TH_LOG("fault %u: bound after %s", n,
+			EXPECT_EQ(-ENXIO, shmbus_region_info(fd, &i)) TH_LOG("fault %u: bound after %s", n,
 							    strerror(-ret));
 			if (*name)
 				EXPECT_EQ(-ENOENT, shmbus_unlink_name(name));
 		} else {
-			ASSERT_EQ(0, info(fd, &i));
+			ASSERT_EQ(0, shmbus_region_info(fd, &i));
 			EXPECT_EQ(self->size, i.size);
 			EXPECT_EQ(1, i.handles);
 			EXPECT_EQ(0, i.pages);
@@ -410,7 +406,7 @@ TEST_F(fi, waitv)
 		if (ret != -ETIMEDOUT)
 			EXPECT_TRUE(injected_ok(ret, FI_ALLOC))
 				TH_LOG("fault %u: %ld %s", n, ret, strerror(-ret));
-		ASSERT_EQ(0, info(self->fd, &i));
+		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
 		EXPECT_EQ(0, i.waiters) TH_LOG("fault %u", n);
 		EXPECT_EQ(0, ioctl(self->fd, SHMBUS_IOC_WAKE, &k)) TH_LOG("fault %u", n);
 		if (!self->fired)
@@ -544,7 +540,7 @@ TEST_F(fi, reopen)
 		next = next_fd();
 		fd = INJECT(n, ioctl(self->fd, SHMBUS_IOC_REOPEN));
 		EXPECT_TRUE(injected_ok(fd, FI_FILE)) TH_LOG("fault %u: %s", n, strerror(-fd));
-		ASSERT_EQ(0, info(self->fd, &i));
+		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
 		if (fd >= 0) {
 			EXPECT_EQ(2, i.handles);
 			close(fd);
@@ -564,7 +560,7 @@ static unsigned int nr_mappings(struct __test_metadata *_metadata, int fd)
 {
 	struct shmbus_info i;
 
-	EXPECT_EQ(0, info(fd, &i));
+	EXPECT_EQ(0, shmbus_region_info(fd, &i));
 	return i.mappings;
 }
 
@@ -753,7 +749,7 @@ TEST_F(fi, page_fault)
 	ASSERT_EQ(0, touch((volatile __u32 *)self->map, 1));
 	FOR_EACH_FAULT(n) {
 		ASSERT_EQ(0, madvise(self->map + pg, pg, MADV_REMOVE));
-		ASSERT_EQ(0, info(self->fd, &i));
+		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
 		ASSERT_EQ(1, i.pages);
 		nth_arm(self->nth, n);
 		sig = touch(word, n);
@@ -764,7 +760,7 @@ TEST_F(fi, page_fault)
 			EXPECT_EQ(0, touch(word, n));
 		}
 		EXPECT_EQ(n, *word);
-		ASSERT_EQ(0, info(self->fd, &i));
+		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
 		EXPECT_EQ(2, i.pages) TH_LOG("fault %u", n);
 		if (!self->fired)
 			break;

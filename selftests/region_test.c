@@ -117,25 +117,18 @@ static int region_open(const char *name, __u32 flags, struct shmbus_bind *b)
 	return handle_open(O_RDWR, b);
 }
 
-/* SHMBUS_IOC_INFO into a buffer poisoned with 0xff: 0 or -errno. */
-static int get_info(int fd, struct shmbus_info *info)
-{
-	memset(info, 0xff, sizeof(*info));
-	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
-}
-
 static long long nr_mappings(int fd)
 {
 	struct shmbus_info info;
 
-	return get_info(fd, &info) ? -1 : (long long)info.mappings;
+	return shmbus_region_info(fd, &info) ? -1 : (long long)info.mappings;
 }
 
 static long long nr_handles(int fd)
 {
 	struct shmbus_info info;
 
-	return get_info(fd, &info) ? -1 : (long long)info.handles;
+	return shmbus_region_info(fd, &info) ? -1 : (long long)info.handles;
 }
 
 static void *map_shared(int fd, size_t len, int prot, off_t off)
@@ -206,7 +199,7 @@ static int peer_reply(int fd)
 
 	if (fd < 0)
 		return PEER_NO_FD;
-	if (get_info(fd, &info))
+	if (shmbus_region_info(fd, &info))
 		return PEER_NO_INFO;
 	p = map_shared(fd, info.size, RW, 0);
 	if (p == MAP_FAILED)
@@ -824,7 +817,7 @@ TEST_F(region, bind_twice_ebusy)
 	EXPECT_EQ(-EBUSY, bind_fd(fd, &again));
 	bind_init(&again, second, page_size, CREATE_EXCL, 0600);
 	EXPECT_EQ(-EBUSY, bind_fd(fd, &again));
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(b.id, info.id);
 	close(fd);
 }
@@ -957,7 +950,7 @@ TEST(unbound_handle_ioctls_enxio)
 	int fd = dev_open(O_RDWR);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENXIO, get_info(fd, &info));
+	EXPECT_EQ(-ENXIO, shmbus_region_info(fd, &info));
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_CHMOD, &chmod_args));
 	EXPECT_EQ(ENXIO, errno);
@@ -1328,7 +1321,7 @@ TEST_F(region, close_with_mappings_keeps_region)
 	fill_pattern(p, 2 * page_size, 5);
 	fd2 = region_open(name, 0, &b);
 	ASSERT_LE(0, fd2) TH_LOG("open: %s", strerror(-fd2));
-	ASSERT_EQ(0, get_info(fd2, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd2, &info));
 	EXPECT_EQ(1, info.handles);
 	EXPECT_EQ(1, info.mappings);
 	q = map_shared(fd2, 2 * page_size, PROT_READ, 0);
@@ -1528,7 +1521,7 @@ TEST_F(region, unlink_sets_info_unlinked)
 	p = map_shared(fd, page_size, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(SHMBUS_INFO_UNLINKED, info.flags);
 	munmap(p, page_size);
 	close(fd);
@@ -1613,7 +1606,7 @@ TEST_F(region, info_id_size_name)
 	int fd = region_create(name, 5 * page_size, &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(b.id, info.id);
 	EXPECT_EQ(5 * page_size, info.size);
 	EXPECT_EQ(0, memcmp(b.name, info.name, SHMBUS_NAME_MAX))
@@ -1631,7 +1624,7 @@ TEST_F(region, info_owner_creator_mode)
 	bind_init(&b, new_name(self, "owner"), page_size, CREATE_EXCL, 0640);
 	fd = handle_open(O_RDWR, &b);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(geteuid(), info.uid);
 	EXPECT_EQ(getegid(), info.gid);
 	EXPECT_EQ(geteuid(), info.cuid);
@@ -1648,7 +1641,7 @@ TEST_F(region, info_flags_named_zero)
 	int fd = region_create(new_name(self, "flags"), page_size, &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(0, info.flags);
 	close(fd);
 }
@@ -1661,7 +1654,7 @@ TEST(info_flags_anonymous)
 	int fd = anon_create(page_size, &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(SHMBUS_INFO_ANONYMOUS | SHMBUS_INFO_UNLINKED, info.flags);
 	EXPECT_EQ(0, info.name[0]);
 	close(fd);
@@ -1678,9 +1671,9 @@ TEST_F(region, info_flags_rdonly_handle)
 	ASSERT_LE(0, fd);
 	ro = region_open(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
-	ASSERT_EQ(0, get_info(ro, &info));
+	ASSERT_EQ(0, shmbus_region_info(ro, &info));
 	EXPECT_EQ(SHMBUS_INFO_RDONLY, info.flags);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(0, info.flags);
 	close(ro);
 	close(fd);
@@ -1697,12 +1690,12 @@ TEST(info_pages_counts_touched)
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, 8 * page_size, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(0, info.pages);
 	p[0] = 1;
 	p[3 * page_size + 5] = 1;
 	p[8 * page_size - 1] = 1;
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(3, info.pages);
 	munmap(p, 8 * page_size);
 	close(fd);
@@ -1717,7 +1710,7 @@ TEST(info_pad_reserved_zero)
 	int fd = anon_create(page_size, &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, get_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(0, info.pad);
 	EXPECT_EQ(0, info.waiters);
 	EXPECT_EQ(0, memcmp(zero, info.reserved, sizeof(zero)));

@@ -124,11 +124,6 @@ static int wait_word(int fd, __u64 offset, __u32 expected)
 	return ioctl(fd, SHMBUS_IOC_WAIT, &w) ? -errno : 0;
 }
 
-static int region_info(int fd, struct shmbus_info *info)
-{
-	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
-}
-
 /* poll() with timeout 0: the revents, or -errno. */
 static int poll_now(int fd)
 {
@@ -377,7 +372,7 @@ static int wait_waiters(int fd, __u32 n)
 	struct shmbus_info info;
 
 	for (;;) {
-		if (region_info(fd, &info))
+		if (shmbus_region_info(fd, &info))
 			return -1;
 		if (info.waiters == n)
 			return 0;
@@ -782,7 +777,7 @@ TEST_F(robust, shared_handle_recovered_by_last_holder)
 /* A lock taken through a REOPEN'd handle is recovered when its process dies. */
 TEST_F(robust, reopened_handle_death_recovers)
 {
-	int fd = shmbus_open_bound("", self->size, SHMBUS_BIND_CREATE, 0600);
+	int fd = shmbus_anon_region(self->size);
 	__u32 id, *word;
 	void *map;
 	pid_t pid;
@@ -837,7 +832,7 @@ TEST_F(robust, uncontended_no_syscall)
 		SKIP(return, "no shmbus events in " TRACEFS);
 	if (read_text(TRACEFS "/tracing_on", on, sizeof(on)) || on[0] != '1')
 		SKIP(return, "tracing is off");
-	ASSERT_EQ(0, region_info(self->fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
 	ASSERT_EQ(0, rlock_init(&l, self->fd, self->map, LOCK_OFF));
 	ASSERT_EQ(0, sysfs_write(TRACEFS "/trace", ""));
 	self->tracing = true;
@@ -1060,7 +1055,7 @@ TEST_F_TIMEOUT(robust, chaos_kill9, 200)
 	EXPECT_EQ(0, rlock_lock(&l));
 	EXPECT_EQ(c->counter, c->shadow);
 	EXPECT_EQ(0, rlock_unlock(&l));
-	ASSERT_EQ(0, region_info(self->fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
 	EXPECT_EQ(0, info.waiters);
 	EXPECT_EQ(1, info.handles);
 	region_cleanup(self);
@@ -1280,8 +1275,8 @@ TEST_F(robust, reopen_same_region)
 	int fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_info(self->fd, &orig));
-	ASSERT_EQ(0, region_info(fd, &reopened));
+	ASSERT_EQ(0, shmbus_region_info(self->fd, &orig));
+	ASSERT_EQ(0, shmbus_region_info(fd, &reopened));
 	EXPECT_EQ(orig.id, reopened.id);
 	close(fd);
 }
@@ -1292,10 +1287,10 @@ TEST_F(robust, reopen_counts_as_handle)
 	struct shmbus_info before, after;
 	int fd;
 
-	ASSERT_EQ(0, region_info(self->fd, &before));
+	ASSERT_EQ(0, shmbus_region_info(self->fd, &before));
 	fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_info(self->fd, &after));
+	ASSERT_EQ(0, shmbus_region_info(self->fd, &after));
 	EXPECT_EQ(before.handles + 1, after.handles);
 	close(fd);
 }
@@ -1310,7 +1305,7 @@ TEST_F(robust, reopen_rdonly_stays_rdonly)
 	ASSERT_LE(0, ro);
 	fd = ioctl(ro, SHMBUS_IOC_REOPEN);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_TRUE(info.flags & SHMBUS_INFO_RDONLY);
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->size, RW, MAP_SHARED, fd, 0));

@@ -133,6 +133,22 @@ static inline int shmbus_open_bound(const char *name, __u64 size, __u32 flags,
 	return err;
 }
 
+/* A handle bound to a new anonymous region of @size bytes, or -errno. */
+static inline int shmbus_anon_region(__u64 size)
+{
+	return shmbus_open_bound("", size, SHMBUS_BIND_CREATE, 0600);
+}
+
+/*
+ * SHMBUS_IOC_INFO into a buffer poisoned with 0xff, so a field the module
+ * forgets to fill shows: 0 or -errno.
+ */
+static inline int shmbus_region_info(int fd, struct shmbus_info *info)
+{
+	memset(info, 0xff, sizeof(*info));
+	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
+}
+
 /* SHMBUS_IOC_UNLINK of @name through a fresh unbound handle: 0 or -errno. */
 static inline int shmbus_unlink_name(const char *name)
 {

@@ -68,30 +68,18 @@ static void catch_signal(int sig, int flags)
 	sigaction(sig, &sa, NULL);
 }
 
-/* A handle bound to a new anonymous region of @size bytes, or -errno. */
-static int anon_region(__u64 size)
-{
-	return shmbus_open_bound("", size, SHMBUS_BIND_CREATE, 0600);
-}
-
-static int region_info(int fd, struct shmbus_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
-}
-
 static long long nr_waiters(int fd)
 {
 	struct shmbus_info info;
 
-	return region_info(fd, &info) ? -1 : (long long)info.waiters;
+	return shmbus_region_info(fd, &info) ? -1 : (long long)info.waiters;
 }
 
 static long long nr_pages(int fd)
 {
 	struct shmbus_info info;
 
-	return region_info(fd, &info) ? -1 : (long long)info.pages;
+	return shmbus_region_info(fd, &info) ? -1 : (long long)info.pages;
 }
 
 /* Poll until the region of @fd counts @n sleepers: 0, or -ETIMEDOUT. */
@@ -383,9 +371,9 @@ FIXTURE_SETUP(ww)
 	self->map = MAP_FAILED;
 	catch_signal(SIGALRM, 0);
 	self->size = REGION_PAGES * sysconf(_SC_PAGESIZE);
-	self->fd = anon_region(self->size);
+	self->fd = shmbus_anon_region(self->size);
 	ASSERT_LE(0, self->fd) TH_LOG("anonymous region: %s", strerror(-self->fd));
-	ASSERT_EQ(0, region_info(self->fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
 	self->id = info.id;
 }
 
@@ -616,7 +604,7 @@ TEST_F(ww, rdonly_handle_waits_and_wakes)
 	self->fd2 = ro;
 	ASSERT_EQ(0, shmbus_unlink_name(self->name));
 	self->name[0] = '\0';
-	ASSERT_EQ(0, region_info(ro, &info));
+	ASSERT_EQ(0, shmbus_region_info(ro, &info));
 	ASSERT_TRUE(info.flags & SHMBUS_INFO_RDONLY);
 
 	pid = start_waiter(ro, 0, SHMBUS_BITSET_ANY, 1);
@@ -996,7 +984,7 @@ static pid_t start_waitv(FIXTURE_DATA(ww) *self, struct waitv_waiter *v)
 
 static int open_second_region(FIXTURE_DATA(ww) *self)
 {
-	self->fd2 = anon_region(self->size);
+	self->fd2 = shmbus_anon_region(self->size);
 	return self->fd2 < 0 ? self->fd2 : 0;
 }
 
@@ -1360,7 +1348,7 @@ TEST_F(ww, unlink_keeps_sleepers)
 	ASSERT_EQ(0, shmbus_unlink_name(self->name));
 	self->name[0] = '\0';
 	sleep_ms(100);
-	ASSERT_EQ(0, region_info(fd, &info));
+	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_TRUE(info.flags & SHMBUS_INFO_UNLINKED);
 	EXPECT_EQ(1, info.waiters);
 	EXPECT_TRUE(still_running(pid));
@@ -1490,7 +1478,7 @@ FIXTURE_VARIANT_ADD(clk, boottime) {
 FIXTURE_SETUP(clk)
 {
 	catch_signal(SIGALRM, 0);
-	self->fd = anon_region(sysconf(_SC_PAGESIZE));
+	self->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE));
 	ASSERT_LE(0, self->fd) TH_LOG("anonymous region: %s", strerror(-self->fd));
 }
 
@@ -1614,7 +1602,7 @@ static int pinner_main(void *arg)
 	struct pinner *p = arg;
 	pthread_t thread;
 
-	p->fd = anon_region(sysconf(_SC_PAGESIZE));
+	p->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE));
 	if (p->fd < 0 || pthread_create(&thread, NULL, pin_sleeper, p))
 		return 200;
 	if (await_waiters(p->fd, 1, SETTLE_S))
