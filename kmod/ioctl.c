@@ -20,19 +20,25 @@ static bool shmbus_reserved_zero(const __u64 *reserved, size_t n)
 }
 
 /*
- * A name is 1..63 bytes, NUL-terminated inside its buffer, without '/'.
- * An empty one is accepted only where @allow_empty (anonymous regions).
+ * A name is 1..63 bytes of printable ASCII (0x21..0x7e) other than '/',
+ * NUL-terminated inside its buffer: no space, control character or DEL can
+ * forge a line or a column where names are printed.  An empty one is
+ * accepted only where @allow_empty (anonymous regions).
  */
 static int shmbus_check_name(const char *name, bool allow_empty)
 {
-	size_t len = strnlen(name, SHMBUS_NAME_MAX);
+	size_t len = strnlen(name, SHMBUS_NAME_MAX), i;
 
 	if (len == SHMBUS_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (!len && !allow_empty)
 		return -EINVAL;
-	if (strchr(name, '/'))
-		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = name[i];
+
+		if (c < 0x21 || c > 0x7e || c == '/')
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -95,7 +101,7 @@ static long shmbus_ioctl_unlink(struct shmbus_unlink __user *uarg)
 	ret = shmbus_check_name(a.name, false);
 	if (ret)
 		return ret;
-	return shmbus_unlink(a.name);
+	return shmbus_unlink(a.name, a.ns);
 }
 
 static long shmbus_ioctl_chmod(struct file *file, struct shmbus_chmod __user *uarg)

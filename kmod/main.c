@@ -181,6 +181,7 @@ static int __init shmbus_init(void)
 {
 	int ret;
 
+	shmbus_regions_init();
 	ret = shmbus_waitwake_init();
 	if (ret)
 		return ret;

@@ -8,10 +8,16 @@
  * the code behind its VMAs cannot be unloaded under them.
  *
  * shmbus_lock is taken by the slow paths only (bind, unlink, the last put,
- * /proc): it protects the name hash, the namespaces, the list of regions and
- * the limits' totals.  Regions in the list or the hash always have a
- * reference: the last put takes shmbus_lock (kref_put_mutex()) before it
- * removes them.
+ * /proc): it protects the name hash, the namespaces, the creators' quota
+ * entries, the list of regions and the limits' totals.  Regions in the list
+ * or the hash always have a reference: the last put takes shmbus_lock
+ * (kref_put_mutex()) before it removes them.
+ *
+ * Every region is charged, from creation to free, to its IPC namespace
+ * (max_regions, max_total_bytes: like SysV's shmmni and shmall, so one
+ * container cannot use up the host's share) and to its creator's euid
+ * (max_user_regions, max_user_bytes, across all namespaces, so one user
+ * cannot use up everybody's; chown does not move the charge).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,8 +30,10 @@
 #include <linux/module.h>
 #include <linux/nsproxy.h>
 #include <linux/proc_ns.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/shmem_fs.h>
+#include <linux/siphash.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -34,27 +42,55 @@
 
 #include "shmbus.h"
 
-unsigned long shmbus_max_region_bytes = SZ_1G;
+static unsigned long shmbus_max_region_bytes = SZ_1G;
 module_param_named(max_region_bytes, shmbus_max_region_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_region_bytes, "Largest region, in bytes (default: 1073741824, 1 GiB)");
 
-unsigned long shmbus_max_total_bytes = 8UL * SZ_1G;
+static unsigned long shmbus_max_total_bytes = 8UL * SZ_1G;
 module_param_named(max_total_bytes, shmbus_max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
-		 "Largest sum of the sizes of all regions, in bytes (default: 8589934592, 8 GiB)");
+		 "Largest sum of the sizes of the regions of one IPC namespace, in bytes (default: 8589934592, 8 GiB)");
 
-unsigned int shmbus_max_regions = 4096;
+static unsigned int shmbus_max_regions = 4096;
 module_param_named(max_regions, shmbus_max_regions, uint, 0644);
-MODULE_PARM_DESC(max_regions, "Largest number of regions (default: 4096)");
+MODULE_PARM_DESC(max_regions, "Largest number of regions of one IPC namespace (default: 4096)");
 
-/* Slow paths only: names, namespaces, the region list, the totals. */
+static unsigned long shmbus_max_user_bytes = 4UL * SZ_1G;
+module_param_named(max_user_bytes, shmbus_max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Largest sum of the sizes of the regions one user created, in bytes; CAP_SYS_RESOURCE is exempt (default: 4294967296, 4 GiB)");
+
+static unsigned int shmbus_max_user_regions = 1024;
+module_param_named(max_user_regions, shmbus_max_user_regions, uint, 0644);
+MODULE_PARM_DESC(max_user_regions,
+		 "Largest number of regions one user created; CAP_SYS_RESOURCE is exempt (default: 1024)");
+
+/**
+ * struct shmbus_user - what one creator's regions use, for its quota
+ * @node: entry in shmbus_users; protected by shmbus_lock
+ * @uid: the creator's euid
+ * @nr_regions: live regions it created, in any namespace
+ * @nr_bytes: sum of their sizes
+ *
+ * Freed with the user's last region.
+ */
+struct shmbus_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int nr_regions;
+	unsigned long nr_bytes;
+};
+
+/* Slow paths only: names, namespaces, users, the region list, the totals. */
 DEFINE_MUTEX(shmbus_lock);
 LIST_HEAD(shmbus_regions);
 static LIST_HEAD(shmbus_namespaces);
 static DEFINE_HASHTABLE(shmbus_names, 8);
+static DEFINE_HASHTABLE(shmbus_users, 6);
 static unsigned int shmbus_nr_regions;
 static unsigned long shmbus_total_bytes;
-static atomic64_t shmbus_last_id = ATOMIC64_INIT(0);
+static u64 shmbus_last_key;
+static siphash_key_t shmbus_id_secret __read_mostly;
 
 static void shmbus_ns_gc(struct work_struct *work);
 static DECLARE_DELAYED_WORK(shmbus_ns_gc_work, shmbus_ns_gc);
@@ -63,6 +99,12 @@ static DECLARE_DELAYED_WORK(shmbus_ns_gc_work, shmbus_ns_gc);
 static struct ipc_namespace *current_ipc_ns(void)
 {
 	return current->nsproxy->ipc_ns;
+}
+
+/* init_ipc_ns is not exported; its nsfs inode number is fixed. */
+static bool shmbus_in_init_ipc_ns(void)
+{
+	return current_ipc_ns()->ns.inum == PROC_IPC_INIT_INO;
 }
 
 /* put_ipc_ns() is not exported; nsfs drops its references the same way. */
@@ -82,29 +124,113 @@ static struct shmbus_ns *__shmbus_ns_find(struct ipc_namespace *ipc_ns)
 	return NULL;
 }
 
-static struct shmbus_ns *__shmbus_ns_get(struct ipc_namespace *ipc_ns)
+/* The namespace whose nsfs inode number is @inum, as lsns shows it. */
+static struct shmbus_ns *__shmbus_ns_find_inum(u64 inum)
 {
-	struct shmbus_ns *ns = __shmbus_ns_find(ipc_ns);
+	struct shmbus_ns *ns;
 
+	lockdep_assert_held(&shmbus_lock);
+	list_for_each_entry(ns, &shmbus_namespaces, node)
+		if (ns->ipc_ns->ns.inum == inum)
+			return ns;
+	return NULL;
+}
+
+/* Count a region of @size bytes in @ipc_ns; NULL when out of memory. */
+static struct shmbus_ns *__shmbus_ns_charge(struct ipc_namespace *ipc_ns,
+					    unsigned long size)
+{
+	struct shmbus_ns *ns;
+
+	lockdep_assert_held(&shmbus_lock);
+	ns = __shmbus_ns_find(ipc_ns);
 	if (!ns) {
-		ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+		ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
 		if (!ns)
 			return NULL;
 		ns->ipc_ns = get_ipc_ns(ipc_ns);
 		list_add(&ns->node, &shmbus_namespaces);
 	}
 	ns->nr_regions++;
+	ns->nr_bytes += size;
 	return ns;
 }
 
-static void __shmbus_ns_put(struct shmbus_ns *ns)
+static void __shmbus_ns_uncharge(struct shmbus_ns *ns, unsigned long size)
 {
 	lockdep_assert_held(&shmbus_lock);
+	ns->nr_bytes -= size;
 	if (--ns->nr_regions)
 		return;
 	list_del(&ns->node);
 	shmbus_put_ipc_ns(ns->ipc_ns);
 	kfree(ns);
+}
+
+static struct shmbus_user *__shmbus_user_find(kuid_t uid)
+{
+	struct shmbus_user *user;
+
+	lockdep_assert_held(&shmbus_lock);
+	hash_for_each_possible(shmbus_users, user, node, __kuid_val(uid))
+		if (uid_eq(user->uid, uid))
+			return user;
+	return NULL;
+}
+
+/* Count a region of @size bytes against @uid; NULL when out of memory. */
+static struct shmbus_user *__shmbus_user_charge(kuid_t uid, unsigned long size)
+{
+	struct shmbus_user *user;
+
+	lockdep_assert_held(&shmbus_lock);
+	user = __shmbus_user_find(uid);
+	if (!user) {
+		user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+		if (!user)
+			return NULL;
+		user->uid = uid;
+		hash_add(shmbus_users, &user->node, __kuid_val(uid));
+	}
+	user->nr_regions++;
+	user->nr_bytes += size;
+	return user;
+}
+
+static void __shmbus_user_uncharge(struct shmbus_user *user, unsigned long size)
+{
+	lockdep_assert_held(&shmbus_lock);
+	user->nr_bytes -= size;
+	if (--user->nr_regions)
+		return;
+	hash_del(&user->node);
+	kfree(user);
+}
+
+/* Charge a new region to its namespace, its creator and the totals. */
+static int __shmbus_charge(struct shmbus_region *r)
+{
+	lockdep_assert_held(&shmbus_lock);
+	r->ns = __shmbus_ns_charge(current_ipc_ns(), r->size);
+	if (!r->ns)
+		return -ENOMEM;
+	r->user = __shmbus_user_charge(r->cuid, r->size);
+	if (!r->user) {
+		__shmbus_ns_uncharge(r->ns, r->size);
+		return -ENOMEM;
+	}
+	shmbus_nr_regions++;
+	shmbus_total_bytes += r->size;
+	return 0;
+}
+
+static void __shmbus_uncharge(struct shmbus_region *r)
+{
+	lockdep_assert_held(&shmbus_lock);
+	shmbus_nr_regions--;
+	shmbus_total_bytes -= r->size;
+	__shmbus_user_uncharge(r->user, r->size);
+	__shmbus_ns_uncharge(r->ns, r->size);
 }
 
 static u32 shmbus_name_hash(const struct shmbus_ns *ns, const char *name)
@@ -149,9 +275,7 @@ static void shmbus_region_release(struct kref *ref)
 	lockdep_assert_held(&shmbus_lock);
 	WARN_ON_ONCE(r->linked);
 	list_del(&r->all_node);
-	shmbus_nr_regions--;
-	shmbus_total_bytes -= r->size;
-	__shmbus_ns_put(r->ns);
+	__shmbus_uncharge(r);
 	mutex_unlock(&shmbus_lock);
 
 	shmbus_robust_destroy(r);
@@ -181,11 +305,26 @@ void shmbus_region_put(struct shmbus_region *r)
 	kref_put_mutex(&r->ref, shmbus_region_release, &shmbus_lock);
 }
 
-/* Admission against the limits, in the order the errnos are documented. */
+/* Would one more region of @size bytes take a count over a limit? */
+static bool shmbus_over_limit(unsigned int nr_regions, unsigned long nr_bytes,
+			      unsigned long size, unsigned int max_regions,
+			      unsigned long max_bytes)
+{
+	return nr_regions >= max_regions ||
+	       size > max_bytes - min(max_bytes, nr_bytes);
+}
+
+/*
+ * Admission against the limits, in the order the errnos are documented:
+ * the size, then the namespace's limits, then the creator's quota, which
+ * CAP_SYS_RESOURCE overrides as it does RLIMITs (asked last, so that only a
+ * task that needs it is marked as having used it).
+ */
 static int __shmbus_admit(u64 size)
 {
 	unsigned long max_size = READ_ONCE(shmbus_max_region_bytes);
-	unsigned long max_total = READ_ONCE(shmbus_max_total_bytes);
+	struct shmbus_user *user;
+	struct shmbus_ns *ns;
 
 	lockdep_assert_held(&shmbus_lock);
 	if (!size)
@@ -193,10 +332,19 @@ static int __shmbus_admit(u64 size)
 	if (size > max_size || size > MAX_LFS_FILESIZE ||
 	    PAGE_ALIGN(size) > max_size)
 		return -EFBIG;
-	if (shmbus_nr_regions >= READ_ONCE(shmbus_max_regions))
+	size = PAGE_ALIGN(size);
+	ns = __shmbus_ns_find(current_ipc_ns());
+	if (shmbus_over_limit(ns ? ns->nr_regions : 0, ns ? ns->nr_bytes : 0,
+			      size, READ_ONCE(shmbus_max_regions),
+			      READ_ONCE(shmbus_max_total_bytes)))
 		return -ENOSPC;
-	if (PAGE_ALIGN(size) > max_total - min(max_total, shmbus_total_bytes))
-		return -ENOSPC;
+	user = __shmbus_user_find(current_euid());
+	if (shmbus_over_limit(user ? user->nr_regions : 0,
+			      user ? user->nr_bytes : 0, size,
+			      READ_ONCE(shmbus_max_user_regions),
+			      READ_ONCE(shmbus_max_user_bytes)) &&
+	    !capable(CAP_SYS_RESOURCE))
+		return -EDQUOT;
 	return 0;
 }
 
@@ -210,8 +358,40 @@ static void shmbus_seal_backing(struct file *shm)
 {
 	struct inode *inode = file_inode(shm);
 
+	/* As memfd_add_seals() does: seals and mode change under the lock. */
+	inode_lock(inode);
 	SHMEM_I(inode)->seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 	inode->i_mode &= ~0777;
+	inode_unlock(inode);
+}
+
+/*
+ * The id shown for a key: a four-round Feistel network over the key's two
+ * 32-bit halves, with SipHash under a secret drawn at module load as the
+ * round function.  A permutation, so ids are as unique as keys; without the
+ * secret, an id tells nothing about the number or order of other regions.
+ */
+static u64 shmbus_key_to_id(u64 key)
+{
+	u32 left = upper_32_bits(key), right = lower_32_bits(key), next;
+	unsigned int round;
+
+	for (round = 0; round < 4; round++) {
+		next = left ^ (u32)siphash_2u32(right, round, &shmbus_id_secret);
+		left = right;
+		right = next;
+	}
+	return (u64)left << 32 | right;
+}
+
+/* A fresh key, never used before, and its id; 0 is never an id. */
+static void __shmbus_new_key(struct shmbus_region *r)
+{
+	lockdep_assert_held(&shmbus_lock);
+	do {
+		r->key = ++shmbus_last_key;
+		r->id = shmbus_key_to_id(r->key);
+	} while (!r->id);
 }
 
 /* A new region with one reference, owned by the caller. */
@@ -226,41 +406,38 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 	ret = __shmbus_admit(size);
 	if (ret)
 		return ERR_PTR(ret);
-	size = PAGE_ALIGN(size);
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
-	r->ns = __shmbus_ns_get(current_ipc_ns());
-	if (!r->ns) {
+	r->size = PAGE_ALIGN(size);
+	r->uid = current_euid();
+	r->cuid = r->uid;
+	r->gid = current_egid();
+	r->cgid = r->gid;
+	r->mode = mode;
+	ret = __shmbus_charge(r);
+	if (ret) {
 		kfree(r);
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(ret);
 	}
 	snprintf(shm_name, sizeof(shm_name), "shmbus:%s", name);
-	r->shm = shmem_file_setup(shm_name, size, VM_NORESERVE);
+	r->shm = shmem_file_setup(shm_name, r->size, VM_NORESERVE);
 	if (IS_ERR(r->shm)) {
 		ret = PTR_ERR(r->shm);
-		__shmbus_ns_put(r->ns);
+		__shmbus_uncharge(r);
 		kfree(r);
 		return ERR_PTR(ret);
 	}
 	shmbus_seal_backing(r->shm);
 
 	kref_init(&r->ref);
-	r->id = atomic64_inc_return(&shmbus_last_id);
-	r->size = size;
+	__shmbus_new_key(r);
 	strscpy(r->name, name, sizeof(r->name));
 	spin_lock_init(&r->perm_lock);
 	mutex_init(&r->robust_lock);
 	xa_init(&r->robust_words);
-	r->uid = current_euid();
-	r->cuid = r->uid;
-	r->gid = current_egid();
-	r->cgid = r->gid;
-	r->mode = mode;
 	list_add_tail(&r->all_node, &shmbus_regions);
-	shmbus_nr_regions++;
-	shmbus_total_bytes += size;
 	/* The ioctl's open file pins the module; the region now does too. */
 	__module_get(THIS_MODULE);
 	return r;
@@ -399,19 +576,28 @@ void shmbus_handle_unbind(struct shmbus_handle *h)
 }
 
 /**
- * shmbus_unlink() - remove a name from the caller's IPC namespace
+ * shmbus_unlink() - remove a name from an IPC namespace
  * @name: a validated, non-empty name
+ * @ns_inum: 0 for the caller's IPC namespace, else the nsfs inode number of
+ *	the namespace holding the name
  *
- * Return: 0, -ENOENT if there is no such name, -EPERM if the caller is not
- * the owner or creator and lacks CAP_SYS_ADMIN.
+ * Return: 0; -EPERM for a non-zero @ns_inum unless the caller has
+ * CAP_SYS_ADMIN in the initial user namespace and is in the initial IPC
+ * namespace; -ENOENT if there is no such namespace or name; -EPERM if the
+ * caller is not the owner or creator and lacks CAP_SYS_ADMIN.
  */
-int shmbus_unlink(const char *name)
+int shmbus_unlink(const char *name, u64 ns_inum)
 {
 	struct shmbus_region *r;
 	struct shmbus_ns *ns;
 
+	if (ns_inum && !(shmbus_in_init_ipc_ns() && capable(CAP_SYS_ADMIN)))
+		return -EPERM;
 	mutex_lock(&shmbus_lock);
-	ns = __shmbus_ns_find(current_ipc_ns());
+	if (ns_inum)
+		ns = __shmbus_ns_find_inum(ns_inum);
+	else
+		ns = __shmbus_ns_find(current_ipc_ns());
 	r = ns ? __shmbus_lookup(ns, name) : NULL;
 	if (!r) {
 		mutex_unlock(&shmbus_lock);
@@ -525,7 +711,7 @@ void shmbus_region_fill_info(struct shmbus_region *r, struct shmbus_info *info,
 }
 
 /**
- * shmbus_region_visible() - may the caller see the region in /proc?
+ * shmbus_region_visible() - was the region created in the caller's namespace?
  * @r: a region on shmbus_regions
  *
  * Return: true when it was created in the caller's IPC namespace.
@@ -536,22 +722,48 @@ bool shmbus_region_visible(struct shmbus_region *r)
 }
 
 /**
- * shmbus_stats() - module-wide counters
+ * shmbus_sees_all_namespaces() - may a /proc reader see every namespace?
+ * @file: the /proc file being read
+ *
+ * The opener's credentials count, not the reader's, so that an unprivileged
+ * opener cannot have a privileged process (a setuid program) read the file
+ * for it; the namespace is the reader's, the one the file is filtered by.
+ *
+ * Return: true when @file was opened with CAP_SYS_ADMIN in the initial user
+ * namespace and the caller is in the initial IPC namespace.
+ */
+bool shmbus_sees_all_namespaces(const struct file *file)
+{
+	return shmbus_in_init_ipc_ns() &&
+	       file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+/**
+ * shmbus_stats() - counters of the caller's IPC namespace, or of all
+ * @all: count every namespace's regions rather than the caller's only
  * @regions: live regions
  * @pages: pages allocated to them
  * @bytes: sum of their sizes
  */
-void shmbus_stats(unsigned int *regions, unsigned long *pages,
+void shmbus_stats(bool all, unsigned int *regions, unsigned long *pages,
 		  unsigned long *bytes)
 {
+	struct shmbus_ns *ns = NULL;
 	unsigned long sum = 0;
 	struct shmbus_region *r;
 
 	mutex_lock(&shmbus_lock);
-	*regions = shmbus_nr_regions;
-	*bytes = shmbus_total_bytes;
+	if (all) {
+		*regions = shmbus_nr_regions;
+		*bytes = shmbus_total_bytes;
+	} else {
+		ns = __shmbus_ns_find(current_ipc_ns());
+		*regions = ns ? ns->nr_regions : 0;
+		*bytes = ns ? ns->nr_bytes : 0;
+	}
 	list_for_each_entry(r, &shmbus_regions, all_node)
-		sum += shmbus_region_pages(r);
+		if (all || r->ns == ns)
+			sum += shmbus_region_pages(r);
 	mutex_unlock(&shmbus_lock);
 	*pages = sum;
 }
@@ -588,6 +800,16 @@ static void shmbus_ns_gc(struct work_struct *work)
 
 	if (again)
 		schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);
+}
+
+/**
+ * shmbus_regions_init() - draw the secret that region ids are derived with
+ *
+ * Context: module init, before the device can be opened.
+ */
+void shmbus_regions_init(void)
+{
+	get_random_bytes(&shmbus_id_secret, sizeof(shmbus_id_secret));
 }
 
 /**

@@ -21,14 +21,16 @@
 
 struct ipc_namespace;
 struct seq_file;
+struct shmbus_user;
 struct shmbus_waiter;
 
 /**
  * struct shmbus_ns - shmbus' view of one IPC namespace
  * @node: entry in the list of namespaces; protected by shmbus_lock
  * @ipc_ns: the namespace; shmbus holds one reference for all its regions
- * @nr_regions: live regions created in the namespace
+ * @nr_regions: live regions created in the namespace (max_regions)
  * @nr_linked: of those, regions whose name is linked
+ * @nr_bytes: sum of the sizes of the live regions (max_total_bytes)
  *
  * Names are looked up in the caller's namespace.  The kernel offers modules
  * no hook for namespace teardown, so a worker unlinks the names of a
@@ -40,15 +42,20 @@ struct shmbus_ns {
 	struct ipc_namespace *ipc_ns;
 	unsigned int nr_regions;
 	unsigned int nr_linked;
+	unsigned long nr_bytes;
 };
 
 /**
  * struct shmbus_region - one shared-memory region
  * @ref: references: the linked name, each bound handle, each VMA
- * @id: region id, unique while the module is loaded
+ * @key: internal key of wait queues, never shown to userspace: a sequence
+ *	number, never reused while the module is loaded
+ * @id: region id shown to userspace: a keyed permutation of @key, so as
+ *	unique as @key but telling nothing about other regions
  * @size: size in bytes, a multiple of PAGE_SIZE
  * @shm: the shmem file that backs the region
- * @ns: the IPC namespace the region was created in
+ * @ns: the IPC namespace the region was created in, charged for it
+ * @user: the creator's quota entry, charged for it (chown keeps it)
  * @name: NUL-terminated name, "" for an anonymous region
  * @name_node: entry in the name hash while the name is linked
  * @linked: the name is in the hash; protected by shmbus_lock
@@ -68,10 +75,12 @@ struct shmbus_ns {
  */
 struct shmbus_region {
 	struct kref ref;
+	u64 key;
 	u64 id;
 	size_t size;
 	struct file *shm;
 	struct shmbus_ns *ns;
+	struct shmbus_user *user;
 	char name[SHMBUS_NAME_MAX];
 	struct hlist_node name_node;
 	bool linked;
@@ -116,12 +125,7 @@ struct shmbus_handle {
 	wait_queue_head_t watch_wq;
 };
 
-/* Module parameters (region.c). */
-extern unsigned long shmbus_max_region_bytes;
-extern unsigned long shmbus_max_total_bytes;
-extern unsigned int shmbus_max_regions;
-
-/* The lock over names, namespaces, the list of regions and the totals. */
+/* The lock over names, namespaces, users, the list of regions and totals. */
 extern struct mutex shmbus_lock;
 extern struct list_head shmbus_regions;
 
@@ -141,7 +145,7 @@ static inline struct shmbus_region *shmbus_handle_region(struct shmbus_handle *h
 /* region.c */
 int shmbus_bind(struct shmbus_handle *h, struct file *file,
 		struct shmbus_bind *args);
-int shmbus_unlink(const char *name);
+int shmbus_unlink(const char *name, u64 ns_inum);
 int shmbus_chmod(struct shmbus_region *r, umode_t mode);
 int shmbus_chown(struct shmbus_region *r, u32 uid, u32 gid);
 void shmbus_region_get(struct shmbus_region *r);
@@ -151,8 +155,10 @@ unsigned long shmbus_region_pages(struct shmbus_region *r);
 void shmbus_region_fill_info(struct shmbus_region *r, struct shmbus_info *info,
 			     bool rdonly);
 bool shmbus_region_visible(struct shmbus_region *r);
-void shmbus_stats(unsigned int *regions, unsigned long *pages,
+bool shmbus_sees_all_namespaces(const struct file *file);
+void shmbus_stats(bool all, unsigned int *regions, unsigned long *pages,
 		  unsigned long *bytes);
+void shmbus_regions_init(void);
 void shmbus_regions_exit(void);
 
 /* waitwake.c */

@@ -582,7 +582,7 @@ static errset bind_outcomes(struct worker *w, struct slot *s, struct shmbus_bind
 	else if (too_big)
 		set |= E(EFBIG);
 	else
-		set |= OK | E(ENOSPC);
+		set |= OK | E(ENOSPC) | (w->root ? 0 : E(EDQUOT));
 	if (kind == NAME_EMPTY)
 		return set;
 	/* A name another worker created. */
@@ -1302,7 +1302,7 @@ static void op_unlink(struct worker *w)
 
 	if (!s)
 		return;
-	dirty_reserved(w, a.reserved, 2, &bad);
+	dirty_reserved(w, a.reserved, 1, &bad);
 	if (bad)
 		set = E(EINVAL);
 	else if (kind == NAME_LONG)
@@ -1362,7 +1362,7 @@ static long long fdinfo_id(int fd)
 	if (!line)
 		return -1;
 	line += strlen("shmbus-id:\t");
-	return strncmp(line, "none", 4) ? strtoll(line, NULL, 10) : 0;
+	return strncmp(line, "none", 4) ? strtoull(line, NULL, 10) : 0;
 }
 
 static void op_info(struct worker *w)
@@ -1463,7 +1463,7 @@ static void op_proc(struct worker *w)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!n++) {
-			if (strcmp(line, "id name size uid gid cuid cgid mode handles mappings pages flags\n"))
+			if (strcmp(line, "id name size uid gid cuid cgid mode handles mappings pages flags ns\n"))
 				VIOLATION(w, "%s header: %s", SHMBUS_REGIONS, line);
 			continue;
 		}
@@ -1774,7 +1774,7 @@ FIXTURE(fuzz) {
 FIXTURE_SETUP(fuzz)
 {
 	pg = sysconf(_SC_PAGESIZE);
-	self->regions = shmbus_stat("regions");
+	self->regions = shmbus_stat("all_regions");
 	self->pages = shmbus_stat("pages");
 	ASSERT_LE(0, self->regions) TH_LOG("no %s: is shmbus loaded?", SHMBUS_STATS);
 }
@@ -1837,9 +1837,9 @@ TEST_F_TIMEOUT(fuzz, random_operations, TIMEOUT_S)
 		EXPECT_TRUE(!err || err == -ENOENT) TH_LOG("unlink %s: %d", sh->names[i], err);
 	}
 	/* Names in the children's dead namespaces go within a few seconds. */
-	for (i = 0; i < GC_WAIT_S * 10 && shmbus_stat("regions") != self->regions; i++)
+	for (i = 0; i < GC_WAIT_S * 10 && shmbus_stat("all_regions") != self->regions; i++)
 		usleep(100000);
-	EXPECT_EQ(self->regions, shmbus_stat("regions"));
+	EXPECT_EQ(self->regions, shmbus_stat("all_regions"));
 	EXPECT_EQ(self->pages, shmbus_stat("pages"));
 	EXPECT_EQ(0, sh->violations) TH_LOG("%d results the contract does not allow (seed %llu)",
 					    sh->violations, sh->seed);

@@ -27,7 +27,7 @@
 #define RACE_THREADS	4
 #define RACE_ROUNDS	32
 #define FILL_BYTE	0xa5
-#define REGIONS_HEADER	"id name size uid gid cuid cgid mode handles mappings pages flags"
+#define REGIONS_HEADER	"id name size uid gid cuid cgid mode handles mappings pages flags ns"
 
 static size_t page_size;
 
@@ -877,8 +877,8 @@ TEST_F(region, bind_race_one_wins_others_ebusy)
 	}
 }
 
-/* bind: ids are distinct and increasing, also across freed regions. */
-TEST_F(region, bind_ids_distinct_and_increasing)
+/* bind: ids are distinct and non-zero, also across freed regions. */
+TEST_F(region, bind_ids_distinct)
 {
 	const char *a = new_name(self, "ida"), *c = new_name(self, "idc");
 	struct shmbus_bind ba, bb, bc, bd;
@@ -894,9 +894,16 @@ TEST_F(region, bind_ids_distinct_and_increasing)
 	ASSERT_EQ(0, shmbus_unlink_name(a));
 	fd = region_create(a, page_size, &bd);
 	ASSERT_LE(0, fd);
-	EXPECT_LT(ba.id, bb.id);
-	EXPECT_LT(bb.id, bc.id);
-	EXPECT_LT(bc.id, bd.id);
+	EXPECT_NE(0, ba.id);
+	EXPECT_NE(0, bb.id);
+	EXPECT_NE(0, bc.id);
+	EXPECT_NE(0, bd.id);
+	EXPECT_NE(ba.id, bb.id);
+	EXPECT_NE(ba.id, bc.id);
+	EXPECT_NE(ba.id, bd.id);
+	EXPECT_NE(bb.id, bc.id);
+	EXPECT_NE(bb.id, bd.id);
+	EXPECT_NE(bc.id, bd.id);
 	close(fd);
 	close(fc);
 	close(fb);

@@ -18,7 +18,11 @@
 
 #define SHMBUS_IOC_MAGIC	0xB8
 
-/* Region names: 1..63 bytes, no '/', NUL-terminated inside the buffer. */
+/*
+ * Region names: 1..63 bytes of printable ASCII (0x21..0x7e) other than '/',
+ * NUL-terminated inside the buffer: no space, control character or DEL, so a
+ * name printed in /proc can never forge a line or a column.
+ */
 #define SHMBUS_NAME_MAX		64
 
 /* shmbus_bind.flags */
@@ -35,7 +39,8 @@
  * @size: in: the size to create, or for an existing region 0 ("as it is")
  *	or at most its size; out: the region's size (a multiple of the page
  *	size)
- * @id: out: region id, never reused while the module is loaded
+ * @id: out: region id, never reused while the module is loaded; not a
+ *	counter: it tells nothing about other regions
  * @flags: SHMBUS_BIND_*
  * @mode: permission bits (0..0777) of a region this call creates
  * @reserved: must be zero
@@ -92,12 +97,17 @@ struct shmbus_info {
 
 /**
  * struct shmbus_unlink - remove a region's name
- * @name: the name, in the caller's IPC namespace
+ * @name: the name
+ * @ns: 0 for the caller's IPC namespace; otherwise the inode number of the
+ *	IPC namespace holding the name (as /proc/shmbus/regions and lsns show
+ *	it), which only CAP_SYS_ADMIN in the initial user and IPC namespaces
+ *	may give (EPERM otherwise)
  * @reserved: must be zero
  */
 struct shmbus_unlink {
 	char name[SHMBUS_NAME_MAX];
-	__u64 reserved[2];
+	__u64 ns;
+	__u64 reserved[1];
 };
 
 /**
