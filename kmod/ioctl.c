@@ -47,6 +47,23 @@ static struct shmbus_region *shmbus_bound_region(struct file *file)
 	return shmbus_handle_region(file->private_data);
 }
 
+/*
+ * The region of a handle that may write it: commands that make the kernel
+ * write into the region or change what its writers see (owner ids, lock
+ * registration, requeueing sleepers) are not for read-only handles.
+ */
+static struct shmbus_region *shmbus_writable_region(struct file *file)
+{
+	struct shmbus_handle *h = file->private_data;
+	struct shmbus_region *r = shmbus_handle_region(h);
+
+	if (!r)
+		return ERR_PTR(-ENXIO);
+	if (h->rdonly)
+		return ERR_PTR(-EBADF);
+	return r;
+}
+
 static long shmbus_ioctl_bind(struct file *file, struct shmbus_bind __user *uarg)
 {
 	struct shmbus_bind a;
@@ -193,12 +210,12 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 
 static long shmbus_ioctl_requeue(struct file *file, struct shmbus_requeue __user *uarg)
 {
-	struct shmbus_region *r = shmbus_bound_region(file);
+	struct shmbus_region *r = shmbus_writable_region(file);
 	struct shmbus_requeue a;
 	int ret;
 
-	if (!r)
-		return -ENXIO;
+	if (IS_ERR(r))
+		return PTR_ERR(r);
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.woken || a.requeued || a.flags || a.from == a.to ||
@@ -234,22 +251,29 @@ static long shmbus_ioctl_watch(struct file *file, struct shmbus_watch __user *ua
 static long shmbus_ioctl_lock_word(struct file *file, struct shmbus_lock_word __user *uarg,
 				   bool add)
 {
-	struct shmbus_region *r = shmbus_bound_region(file);
+	struct shmbus_region *r = shmbus_writable_region(file);
 	struct shmbus_lock_word a;
+	int ret;
 
-	if (!r)
-		return -ENXIO;
+	if (IS_ERR(r))
+		return PTR_ERR(r);
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.flags || a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
-	return add ? shmbus_lock_register(r, a.offset) : shmbus_lock_unregister(r, a.offset);
+	ret = shmbus_word_ok(r, a.offset);
+	if (ret)
+		return ret;
+	return add ? shmbus_lock_register(file->private_data, a.offset) :
+		     shmbus_lock_unregister(file->private_data, a.offset);
 }
 
 static long shmbus_ioctl_owner_id(struct file *file)
 {
-	if (!shmbus_bound_region(file))
-		return -ENXIO;
+	struct shmbus_region *r = shmbus_writable_region(file);
+
+	if (IS_ERR(r))
+		return PTR_ERR(r);
 	return shmbus_owner_id(file->private_data);
 }
 

@@ -27,6 +27,7 @@ static struct shmbus_handle *shmbus_handle_alloc(void)
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return NULL;
+	xa_init(&h->robust_words);
 	mutex_init(&h->bind_lock);
 	mutex_init(&h->watch_lock);
 	init_waitqueue_head(&h->watch_wq);
@@ -56,7 +57,8 @@ static int shmbus_release(struct inode *inode, struct file *file)
 
 	if (h->region) {
 		shmbus_watch_release(h);
-		shmbus_owner_release(h);
+		shmbus_robust_release(h);
+		shmbus_map_file_release(h);
 	}
 	shmbus_handle_unbind(h);
 	shmbus_handle_free(h);

@@ -5,7 +5,12 @@
  * A region is referenced (struct shmbus_region.ref) by its linked name, by
  * every handle bound to it and by every VMA that maps it; it is freed with
  * the last reference.  Each region also holds a reference on the module, so
- * the code behind its VMAs cannot be unloaded under them.
+ * that a named region nobody uses keeps it loaded.  That reference is never
+ * the one module code runs under: every path that can drop a region's last
+ * reference runs on behalf of a file whose operations hold the module until
+ * after they return (a handle's release or ioctl, a map file's release, a
+ * VMA's close, whose map file the core mm puts only afterwards), or in the
+ * namespace worker, which module exit cancels synchronously.
  *
  * shmbus_lock is taken by the slow paths only (bind, unlink, the last put,
  * /proc): it protects the name hash, the namespaces, the creators' quota
@@ -281,7 +286,7 @@ static void shmbus_region_release(struct kref *ref)
 	shmbus_robust_destroy(r);
 	fput(r->shm);
 	kfree(r);
-	/* Last: the module must outlive the code above. */
+	/* The caller's file (or the worker) still pins the module. */
 	module_put(THIS_MODULE);
 }
 
@@ -349,10 +354,11 @@ static int __shmbus_admit(u64 size)
 }
 
 /*
- * The backing file can be reached around shmbus through
- * /proc/PID/map_files by a privileged process: forbid resizing it (which
- * would SIGBUS every mapping, or grow it past the limits) and clear its
- * permission bits, so only DAC-overriding root can open it at all.
+ * Nothing but shmbus may reach the backing inode: opening it again (as
+ * /proc/PID/map_files of a mapping would) fails (mmap.c), and should a way
+ * around that ever appear, it could neither resize the file (which would
+ * SIGBUS every mapping, or grow it past the limits) nor, without DAC
+ * override, open it: it is sealed and has no permission bits.
  */
 static void shmbus_seal_backing(struct file *shm)
 {
@@ -362,6 +368,7 @@ static void shmbus_seal_backing(struct file *shm)
 	inode_lock(inode);
 	SHMEM_I(inode)->seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 	inode->i_mode &= ~0777;
+	inode->i_fop = &shmbus_backing_fops;
 	inode_unlock(inode);
 }
 

@@ -4,16 +4,23 @@
  *
  * Owners are handles.  SHMBUS_IOC_OWNER_ID gives a handle an owner id from a
  * cyclic IDR (1..SHMBUS_LOCK_OWNER_MASK): never a PID, the same in every PID
- * namespace, and reused only after the id space wraps.  Each region keeps a
- * bounded registry of its lock words (SHMBUS_IOC_LOCK_REGISTER).  When a
- * handle with an owner id is released (its last reference goes: close, or the
- * death of the process), every registered word of its region still owned by
- * that id is atomically replaced by SHMBUS_LOCK_OWNER_DIED (keeping
+ * namespace, and reused only after the id space wraps.  Lock words are
+ * registered per handle (SHMBUS_IOC_LOCK_REGISTER): a word is in its
+ * region's registry while at least one handle that registered it is open,
+ * each handle registers at most max_robust_words words, and a handle can
+ * only unregister its own registrations, so no handle can take recovery
+ * away from another or use up the registry for others.  When a handle with
+ * an owner id is released (its last reference goes: close, or the death of
+ * the process), every registered word of its region still owned by that id
+ * is atomically replaced by SHMBUS_LOCK_OWNER_DIED (keeping
  * SHMBUS_LOCK_WAITERS) and one waiter is woken, so the next locker learns the
- * owner died instead of sleeping for ever.  Userspace never enters the kernel
- * to lock or unlock; the registry is walked only at release, is bounded by
- * max_robust_words, and lives in kernel memory where no process can corrupt
- * it.
+ * owner died instead of sleeping for ever.
+ *
+ * The kernel writes into a region only on behalf of a handle that may write
+ * it: read-only handles get no owner id and cannot register words (ioctl.c
+ * refuses them), so releasing one never touches the region.  Userspace
+ * never enters the kernel to lock or unlock; the registry is walked only at
+ * release and lives in kernel memory where no process can corrupt it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,9 +32,9 @@
 #include "shmbus.h"
 #include "shmbus_trace.h"
 
-unsigned int shmbus_max_robust_words = 1024;
+static unsigned int shmbus_max_robust_words = 1024;
 module_param_named(max_robust_words, shmbus_max_robust_words, uint, 0644);
-MODULE_PARM_DESC(max_robust_words, "Most robust lock words per region (default: 1024)");
+MODULE_PARM_DESC(max_robust_words, "Most robust lock words one handle registers (default: 1024)");
 
 static DEFINE_IDR(shmbus_owner_idr);
 /* Protects shmbus_owner_idr. */
@@ -61,53 +68,86 @@ out:
 	return id;
 }
 
+/* The number of handles that registered the word at @index. */
+static unsigned long __shmbus_registrants(struct shmbus_region *r, unsigned long index)
+{
+	lockdep_assert_held(&r->robust_lock);
+	return xa_to_value(xa_load(&r->robust_words, index) ?: xa_mk_value(0));
+}
+
+/* Count one registrant less; the word leaves the registry with the last. */
+static void __shmbus_registrant_put(struct shmbus_region *r, unsigned long index)
+{
+	unsigned long n = __shmbus_registrants(r, index);
+
+	if (n > 1)
+		xa_store(&r->robust_words, index, xa_mk_value(n - 1), GFP_NOWAIT);
+	else
+		xa_erase(&r->robust_words, index);
+}
+
 /**
- * shmbus_lock_register() - register a robust lock word
- * @r: the region
+ * shmbus_lock_register() - register a robust lock word for a handle
+ * @h: a bound, writable handle
  * @offset: the word
  *
- * Return: 0, -EINVAL, -EEXIST, -ENOSPC or -ENOMEM.
+ * Return: 0, -EINVAL, -EEXIST (this handle did already), -ENOSPC (this
+ * handle has max_robust_words words) or -ENOMEM.
  */
-int shmbus_lock_register(struct shmbus_region *r, u64 offset)
+int shmbus_lock_register(struct shmbus_handle *h, u64 offset)
 {
-	int ret = shmbus_word_ok(r, offset);
+	struct shmbus_region *r = h->region;
+	unsigned long index = offset / sizeof(u32);
+	unsigned long n;
+	int ret;
 
-	if (ret)
-		return ret;
 	mutex_lock(&r->robust_lock);
-	if (r->nr_robust >= READ_ONCE(shmbus_max_robust_words)) {
+	if (xa_load(&h->robust_words, index)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (h->nr_robust >= READ_ONCE(shmbus_max_robust_words)) {
 		ret = -ENOSPC;
 		goto out;
 	}
-	ret = xa_insert(&r->robust_words, offset / sizeof(u32), xa_mk_value(1),
-			GFP_KERNEL);
-	if (ret == -EBUSY)
-		ret = -EEXIST;
-	if (!ret)
-		r->nr_robust++;
+	ret = xa_insert(&h->robust_words, index, xa_mk_value(1), GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto out;
+	n = __shmbus_registrants(r, index);
+	ret = xa_err(xa_store(&r->robust_words, index, xa_mk_value(n + 1),
+			      GFP_KERNEL_ACCOUNT));
+	if (ret) {
+		xa_erase(&h->robust_words, index);
+		goto out;
+	}
+	h->nr_robust++;
 out:
 	mutex_unlock(&r->robust_lock);
 	return ret;
 }
 
 /**
- * shmbus_lock_unregister() - forget a robust lock word
- * @r: the region
+ * shmbus_lock_unregister() - drop a handle's registration of a word
+ * @h: a bound, writable handle
  * @offset: the word
  *
- * Return: 0, -EINVAL or -ENOENT.
+ * The word stays registered while other handles that registered it are open.
+ *
+ * Return: 0, or -ENOENT if this handle did not register the word.
  */
-int shmbus_lock_unregister(struct shmbus_region *r, u64 offset)
+int shmbus_lock_unregister(struct shmbus_handle *h, u64 offset)
 {
-	int ret = shmbus_word_ok(r, offset);
+	struct shmbus_region *r = h->region;
+	unsigned long index = offset / sizeof(u32);
+	int ret = 0;
 
-	if (ret)
-		return ret;
 	mutex_lock(&r->robust_lock);
-	if (xa_erase(&r->robust_words, offset / sizeof(u32)))
-		r->nr_robust--;
-	else
+	if (xa_erase(&h->robust_words, index)) {
+		__shmbus_registrant_put(r, index);
+		h->nr_robust--;
+	} else {
 		ret = -ENOENT;
+	}
 	mutex_unlock(&r->robust_lock);
 	return ret;
 }
@@ -185,32 +225,26 @@ static enum shmbus_recovery shmbus_recover_word(struct shmbus_region *r, u64 off
 	return result;
 }
 
-/**
- * shmbus_owner_release() - recover the locks of a handle being released
- * @h: the handle; its region is still referenced
- *
- * For each registered word: one the handle owned becomes OWNER_DIED and one
- * waiter is woken; a free word with sleepers gets one wake too, for a dying
- * owner that had unlocked but not yet woken anybody (or had been woken and
- * not yet relocked).  Robust futexes cover the same windows with their
- * list_op_pending.
+/*
+ * Recover the words the dying owner @owner held.  For each registered word:
+ * one the owner held becomes OWNER_DIED and one waiter is woken; a free word
+ * with sleepers gets one wake too, for a dying owner that had unlocked but
+ * not yet woken anybody (or had been woken and not yet relocked).  Robust
+ * futexes cover the same windows with their list_op_pending.
  */
-void shmbus_owner_release(struct shmbus_handle *h)
+static void __shmbus_recover_owner(struct shmbus_region *r, u32 owner)
 {
-	struct shmbus_region *r = h->region;
 	unsigned long index;
 	void *entry;
 	u32 newval;
 
-	if (!h->owner_id)
-		return;
-	mutex_lock(&r->robust_lock);
+	lockdep_assert_held(&r->robust_lock);
 	xa_for_each(&r->robust_words, index, entry) {
 		u64 offset = (u64)index * sizeof(u32);
 
-		switch (shmbus_recover_word(r, offset, h->owner_id, &newval)) {
+		switch (shmbus_recover_word(r, offset, owner, &newval)) {
 		case SHMBUS_WORD_OWNER_DIED:
-			trace_shmbus_owner_died(r->id, offset, newval, h->owner_id);
+			trace_shmbus_owner_died(r->id, offset, newval, owner);
 			shmbus_wake(r, offset, 1, SHMBUS_BITSET_ANY);
 			break;
 		case SHMBUS_WORD_FREE:
@@ -221,8 +255,30 @@ void shmbus_owner_release(struct shmbus_handle *h)
 			break;
 		}
 	}
-	mutex_unlock(&r->robust_lock);
+}
 
+/**
+ * shmbus_robust_release() - a handle is released: recover its locks, drop
+ *	its registrations and its owner id
+ * @h: the handle; its region is still referenced
+ */
+void shmbus_robust_release(struct shmbus_handle *h)
+{
+	struct shmbus_region *r = h->region;
+	unsigned long index;
+	void *entry;
+
+	mutex_lock(&r->robust_lock);
+	if (h->owner_id)
+		__shmbus_recover_owner(r, h->owner_id);
+	xa_for_each(&h->robust_words, index, entry)
+		__shmbus_registrant_put(r, index);
+	mutex_unlock(&r->robust_lock);
+	xa_destroy(&h->robust_words);
+	h->nr_robust = 0;
+
+	if (!h->owner_id)
+		return;
 	spin_lock(&shmbus_owner_lock);
 	idr_remove(&shmbus_owner_idr, h->owner_id);
 	spin_unlock(&shmbus_owner_lock);

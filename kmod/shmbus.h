@@ -69,9 +69,9 @@ struct shmbus_ns {
  * @nr_handles: handles bound to the region
  * @nr_mappings: VMAs mapping the region
  * @nr_waiters: tasks sleeping on a word of the region
- * @robust_lock: serialises registration of robust lock words
- * @robust_words: registered robust lock words, indexed by offset / 4
- * @nr_robust: number of entries in @robust_words
+ * @robust_lock: serialises registration of robust lock words and recovery
+ * @robust_words: registered robust lock words, indexed by offset / 4; the
+ *	value is the number of handles that registered the word
  */
 struct shmbus_region {
 	struct kref ref;
@@ -96,7 +96,6 @@ struct shmbus_region {
 	atomic_t nr_waiters;
 	struct mutex robust_lock;	/* serialises the registry */
 	struct xarray robust_words;
-	unsigned int nr_robust;
 };
 
 /**
@@ -105,8 +104,13 @@ struct shmbus_region {
  * @region: the bound region, NULL until bound; published once with
  *	smp_store_release() and read with shmbus_handle_region()
  * @rdonly: the binding is read-only; written before @region is published
+ * @map_file: the file every VMA of the handle's mappings points at, created
+ *	on the first mmap (see mmap.c); published with cmpxchg_release()
  * @owner_id: robust-lock owner id, 0 until SHMBUS_IOC_OWNER_ID assigns one;
  *	protected by @bind_lock
+ * @robust_words: the lock words this handle registered, indexed by
+ *	offset / 4; protected by the region's robust_lock
+ * @nr_robust: entries in @robust_words
  * @watch_lock: protects @watches and @nr_watches
  * @watches: words this handle watches for poll()
  * @nr_watches: entries used in @watches
@@ -117,7 +121,10 @@ struct shmbus_handle {
 	struct mutex bind_lock;	/* serialises bind and owner id */
 	struct shmbus_region *region;
 	bool rdonly;
+	struct file *map_file;
 	u32 owner_id;
+	struct xarray robust_words;
+	unsigned int nr_robust;
 	struct mutex watch_lock;	/* protects watches */
 	struct shmbus_waiter *watches[SHMBUS_WATCH_MAX];
 	unsigned int nr_watches;
@@ -177,11 +184,10 @@ int shmbus_waitwake_init(void);
 void shmbus_waitwake_exit(void);
 
 /* robust.c */
-extern unsigned int shmbus_max_robust_words;
 int shmbus_owner_id(struct shmbus_handle *h);
-int shmbus_lock_register(struct shmbus_region *r, u64 offset);
-int shmbus_lock_unregister(struct shmbus_region *r, u64 offset);
-void shmbus_owner_release(struct shmbus_handle *h);
+int shmbus_lock_register(struct shmbus_handle *h, u64 offset);
+int shmbus_lock_unregister(struct shmbus_handle *h, u64 offset);
+void shmbus_robust_release(struct shmbus_handle *h);
 void shmbus_robust_destroy(struct shmbus_region *r);
 
 /* main.c */
@@ -189,7 +195,9 @@ struct shmbus_handle *shmbus_file_handle(struct file *file);
 int shmbus_reopen(struct file *file);
 
 /* mmap.c */
+extern const struct file_operations shmbus_backing_fops;
 int shmbus_mmap(struct file *file, struct vm_area_struct *vma);
+void shmbus_map_file_release(struct shmbus_handle *h);
 
 /* ioctl.c */
 long shmbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

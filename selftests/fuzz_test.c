@@ -950,6 +950,15 @@ static void op_madvise(struct worker *w)
 	      remove ? "MADV_REMOVE" : "MADV_DONTNEED", n, m->prot, m->may_write ? "" : "not ");
 }
 
+/*
+ * OWNER_ID, LOCK_REGISTER, LOCK_UNREGISTER and CMP_REQUEUE on a bound
+ * read-only handle: EBADF, before the argument is read.
+ */
+static errset rdonly_refused(struct slot *s)
+{
+	return s->bound && s->rdonly ? E(EBADF) : 0;
+}
+
 /* Outcomes of a word command on @s when its arguments are otherwise fine. */
 static errset word_outcomes(struct slot *s, __u64 offset, bool bad, errset ok)
 {
@@ -1134,7 +1143,7 @@ static void op_requeue(struct worker *w)
 	a.requeued = dirty(w, &bad);
 	dirty_reserved(w, a.reserved, 2, &bad);
 	bad |= a.from == a.to || !word_ok(s->size, a.to);
-	set = word_outcomes(s, a.from, bad, OK | E(EAGAIN));
+	set = rdonly_refused(s) ?: word_outcomes(s, a.from, bad, OK | E(EAGAIN));
 	ret = ioctl(s->fd, SHMBUS_IOC_CMP_REQUEUE, &a);
 	err = ret < 0 ? errno : 0;
 	CHECK(w, set, err, "CMP_REQUEUE from %#llx to %#llx wake %u requeue %u flags %#x on %s handle",
@@ -1231,7 +1240,7 @@ static void op_owner_id(struct worker *w)
 		return;
 	ret = ioctl(s->fd, SHMBUS_IOC_OWNER_ID);
 	err = ret < 0 ? errno : 0;
-	CHECK(w, s->bound ? OK : E(ENXIO), err, "OWNER_ID on %s handle",
+	CHECK(w, rdonly_refused(s) ?: (s->bound ? OK : E(ENXIO)), err, "OWNER_ID on %s handle",
 	      s->bound ? "a bound" : "an unbound");
 	if (ret < 0 || !s->bound)
 		return;
@@ -1257,7 +1266,8 @@ static void op_lock_word(struct worker *w)
 	a.flags = dirty(w, &bad);
 	a.pad = dirty(w, &bad);
 	dirty_reserved(w, a.reserved, 2, &bad);
-	set = word_outcomes(s, a.offset, bad, OK | (add ? E(EEXIST) | E(ENOSPC) : E(ENOENT)));
+	set = rdonly_refused(s) ?:
+	      word_outcomes(s, a.offset, bad, OK | (add ? E(EEXIST) | E(ENOSPC) : E(ENOENT)));
 	err = ioctl(s->fd, add ? SHMBUS_IOC_LOCK_REGISTER : SHMBUS_IOC_LOCK_UNREGISTER, &a) ?
 		errno : 0;
 	CHECK(w, set, err, "LOCK_%sREGISTER offset %#llx flags %#x on %s handle",
@@ -1443,6 +1453,9 @@ static void op_bad_pointer(struct worker *w)
 		set |= E(ENXIO);
 	if (s->bound && cmd == SHMBUS_IOC_BIND)
 		set |= E(EBUSY);
+	if (cmd == SHMBUS_IOC_CMP_REQUEUE || cmd == SHMBUS_IOC_LOCK_REGISTER ||
+	    cmd == SHMBUS_IOC_LOCK_UNREGISTER)
+		set = rdonly_refused(s) ?: set;
 	err = ioctl(s->fd, cmd, ptr) ? errno : 0;
 	CHECK(w, set, err, "ioctl %#lx with pointer %p on %s handle", cmd, ptr,
 	      s->bound ? "a bound" : "an unbound");

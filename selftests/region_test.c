@@ -1199,6 +1199,23 @@ TEST_F(region, maps_shows_region_name)
 	close(fd);
 }
 
+/* /proc/PID/maps shows a mapping of an anonymous region as /shmbus: (deleted). */
+TEST(maps_shows_anonymous_region)
+{
+	struct shmbus_bind b;
+	char path[256];
+	void *p;
+	int fd = anon_create(page_size, &b);
+
+	ASSERT_LE(0, fd);
+	p = map_shared(fd, page_size, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, maps_path(p, path, sizeof(path)));
+	EXPECT_STREQ("/shmbus: (deleted)", path);
+	munmap(p, page_size);
+	close(fd);
+}
+
 /* INFO handles counts the handles bound to the region. */
 TEST_F(region, info_handles_counts_bound_handles)
 {

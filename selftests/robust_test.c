@@ -603,7 +603,7 @@ TEST_F(robust, register_nonzero_fields_einval)
 	}
 }
 
-/* A region holds at most max_robust_words words: one more is ENOSPC. */
+/* A handle registers at most max_robust_words words: one more is ENOSPC. */
 TEST_F(robust, register_past_max_enospc)
 {
 	long long saved = read_number(MAX_WORDS);

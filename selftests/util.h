@@ -164,6 +164,20 @@ static inline int shmbus_unlink_name(const char *name)
 	return ret;
 }
 
+/*
+ * SHMBUS_IOC_WAIT on the word at @offset while it holds @expected, for at
+ * most @timeout_ns (relative, CLOCK_MONOTONIC): 0 (woken) or -errno.
+ */
+static inline int shmbus_wait_word(int fd, __u64 offset, __u32 expected, __u64 timeout_ns)
+{
+	struct shmbus_wait w = {
+		.offset = offset, .expected = expected, .bitset = SHMBUS_BITSET_ANY,
+		.flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = timeout_ns,
+	};
+
+	return ioctl(fd, SHMBUS_IOC_WAIT, &w) ? -errno : 0;
+}
+
 /* Seeded tests (fuzz, faultinject, chaos): xorshift64*; the state is never 0. */
 static inline unsigned long long shmbus_rand(unsigned long long *state)
 {

@@ -307,7 +307,9 @@ struct shmbus_watch {
  * sets SHMBUS_LOCK_WAITERS before sleeping on the word, and on unlock swaps
  * back to 0, waking one waiter if SHMBUS_LOCK_WAITERS was set.
  *
- * Lock words are registered once with SHMBUS_IOC_LOCK_REGISTER.  When the
+ * Each handle that locks a word registers it with SHMBUS_IOC_LOCK_REGISTER
+ * (registrations belong to their handle; a word stays registered while one
+ * of the handles that registered it is open).  When the
  * last reference to a handle goes (its process died or closed it), the
  * kernel finds every registered word whose owner is that handle's id,
  * replaces it with SHMBUS_LOCK_OWNER_DIED (keeping SHMBUS_LOCK_WAITERS) and
@@ -318,6 +320,9 @@ struct shmbus_watch {
  * One handle is one owner: a forked child sharing its parent's handle shares
  * its owner id and keeps it alive.  Give each process its own handle (bind
  * by name, or SHMBUS_IOC_REOPEN for anonymous regions).
+ *
+ * OWNER_ID, LOCK_REGISTER, LOCK_UNREGISTER and CMP_REQUEUE need a writable
+ * handle: EBADF on a read-only one.
  */
 #define SHMBUS_LOCK_OWNER_MASK	0x3fffffffU
 #define SHMBUS_LOCK_OWNER_DIED	0x40000000U
@@ -330,9 +335,9 @@ struct shmbus_watch {
  * @pad: must be zero
  * @reserved: must be zero
  *
- * A region holds at most max_robust_words registered words (ENOSPC);
- * registering a word twice is EEXIST, unregistering one not registered
- * ENOENT.
+ * A handle holds at most max_robust_words registrations (ENOSPC);
+ * registering a word twice on one handle is EEXIST, unregistering one this
+ * handle did not register ENOENT.
  */
 struct shmbus_lock_word {
 	__u64 offset;
