@@ -62,7 +62,7 @@ deps:
 
 check: deps
 	$(MAKE) all
-	scripts/vm-run --kernel $(KERNEL) --timeout $(VM_TIMEOUT) \
+	scripts/vm-run --kernel $(KERNEL) --timeout $(VM_TIMEOUT) --append numa=fake=2 \
 		--check-counters selftests/check_counters -- env $(CHECK_ENV) selftests/run $(T)
 
 demo: deps

@@ -163,8 +163,14 @@ static struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset)
 	for (;;) {
 		folio = __filemap_get_folio(r->shm->f_mapping, offset >> PAGE_SHIFT,
 					    FGP_ENTRY | FGP_LOCK, 0);
-		if (!xa_is_value(folio))
-			return folio;
+		if (!folio)
+			return NULL;
+		if (!xa_is_value(folio)) {
+			if (folio_test_uptodate(folio))
+				return folio;
+			folio_unlock(folio);
+			folio_put(folio);
+		}
 		if (shmbus_swapin(r, offset))
 			return NULL;
 	}

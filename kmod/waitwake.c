@@ -11,7 +11,11 @@
  *
  * The word itself is read through the region's page cache (the shmem file),
  * not through a user mapping.  A page never touched is a hole and reads as
- * 0 without being allocated.
+ * 0 without being allocated.  A page being faulted in, migrated or
+ * collapsed into a huge page is in the page cache, locked and not yet
+ * uptodate, before its contents are there: such a word is not read but
+ * waited for (the folio lock), so a comparison only ever sees a value the
+ * word held.
  *
  * Ordering: how WAIT and WAKE lose no wake-up.  A waker stores a new value
  * from userspace, then calls WAKE; a waiter calls WAIT with the value it
@@ -184,22 +188,29 @@ static int shmbus_read_word_atomic(struct shmbus_region *r, u64 offset, u32 *val
 	}
 	if (xa_is_value(folio))
 		return -EAGAIN;
+	/*
+	 * Not uptodate: being faulted in, or the new copy of a page being
+	 * migrated or collapsed, whose data may not be there yet.  Its
+	 * folio lock is held until it is: wait for it in shmbus_swapin().
+	 */
 	if (!folio_test_uptodate(folio)) {
-		/* Being faulted in right now: nobody can have stored yet. */
-		*val = 0;
-	} else {
-		kaddr = kmap_local_page(folio_file_page(folio, index));
-		*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(offset)));
-		kunmap_local(kaddr);
+		folio_put(folio);
+		return -EAGAIN;
 	}
+	kaddr = kmap_local_page(folio_file_page(folio, index));
+	*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(offset)));
+	kunmap_local(kaddr);
 	folio_put(folio);
 	return 0;
 }
 
 /**
- * shmbus_swapin() - bring the page holding a word back from swap
+ * shmbus_swapin() - make the page holding a word readable
  * @r: the region
  * @offset: byte offset of the word
+ *
+ * Brings the page back from swap, or waits (on its folio lock) until a page
+ * being faulted in, migrated or collapsed is uptodate.
  *
  * Context: may sleep.  Return: 0 or -errno.
  */
