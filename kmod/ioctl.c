@@ -4,6 +4,7 @@
  * themselves live in region.c.
  */
 #include <linux/fs.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -197,10 +198,13 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 	if (!shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
 	    !a.nr || a.nr > SHMBUS_WAITV_MAX)
 		return -EINVAL;
-	entries = memdup_user(u64_to_user_ptr(a.entries), a.nr * sizeof(*entries));
-	if (IS_ERR(entries))
-		return PTR_ERR(entries);
-	if (a.flags & ~SHMBUS_WAIT_FLAGS)
+	/* Kept for the whole sleep: charged to the caller, as the waiters are. */
+	entries = kmalloc_array(a.nr, sizeof(*entries), GFP_KERNEL_ACCOUNT);
+	if (!entries)
+		return -ENOMEM;
+	if (copy_from_user(entries, u64_to_user_ptr(a.entries), a.nr * sizeof(*entries)))
+		ret = -EFAULT;
+	else if (a.flags & ~SHMBUS_WAIT_FLAGS)
 		ret = -EINVAL;
 	else
 		ret = shmbus_waitv(file, entries, a.nr, a.flags, a.timeout_ns);

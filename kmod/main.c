@@ -24,7 +24,7 @@ static struct shmbus_handle *shmbus_handle_alloc(void)
 {
 	struct shmbus_handle *h;
 
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 	if (!h)
 		return NULL;
 	xa_init(&h->robust_words);

@@ -55,7 +55,7 @@ int shmbus_owner_id(struct shmbus_handle *h)
 		id = h->owner_id;
 		goto out;
 	}
-	idr_preload(GFP_KERNEL);
+	idr_preload(GFP_KERNEL_ACCOUNT);
 	spin_lock(&shmbus_owner_lock);
 	id = idr_alloc_cyclic(&shmbus_owner_idr, h, 1, SHMBUS_LOCK_OWNER_MASK + 1,
 			      GFP_NOWAIT);

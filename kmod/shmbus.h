@@ -69,6 +69,9 @@ struct shmbus_ns {
  * @nr_handles: handles bound to the region
  * @nr_mappings: VMAs mapping the region
  * @nr_waiters: tasks sleeping on a word of the region
+ * @nr_queued: waiters and watches queued on words of the region, raised
+ *	before the word is read as a bucket's count is (see waitwake.c), so a
+ *	WAKE on a region nobody waits on returns at once
  * @robust_lock: serialises registration of robust lock words and recovery
  * @robust_words: registered robust lock words, indexed by offset / 4; the
  *	value is the number of handles that registered the word
@@ -94,6 +97,7 @@ struct shmbus_region {
 	atomic_t nr_handles;
 	atomic_t nr_mappings;
 	atomic_t nr_waiters;
+	atomic_t nr_queued;
 	struct mutex robust_lock;	/* serialises the registry */
 	struct xarray robust_words;
 };

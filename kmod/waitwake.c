@@ -2,12 +2,16 @@
 /*
  * Futex-style wait/wake on 32-bit words of a region.
  *
- * Waiters sleep in a hash of buckets keyed by (region id, offset), never by
+ * Waiters sleep in a hash of buckets keyed by (region key, offset), never by
  * user address: a word is the same word whatever address each process maps
  * it at, a process may wait on a region it has not mapped, and since region
- * ids are never reused while the module is loaded, a freed region's key can
+ * keys are never reused while the module is loaded, a freed region's key can
  * never collide with a new region's.  Each bucket has its own lock; there is
- * no global lock on these paths.
+ * no global lock on these paths.  The hash is seeded with a secret random
+ * value, so nobody can aim their waiters at another user's bucket, and a
+ * bucket keeps its waiters in a tree ordered by (region key, offset,
+ * arrival), so a wake-up visits only the waiters of its own word, however
+ * many others (a user's thousands of poll watches) share the bucket.
  *
  * The word itself is read through the region's page cache (the shmem file),
  * not through a user mapping.  A page never touched is a hole and reads as
@@ -37,7 +41,11 @@
  * either the waiter reads the new value and returns EAGAIN, or the waker
  * sees a non-zero count and takes the bucket lock, which it can only get
  * once the waiter is queued.  The count lets WAKE return without taking the
- * lock when nobody waits in the bucket.
+ * lock when nobody waits in the bucket.  The region's count of queued
+ * waiters and watches (r->nr_queued) is raised and read the same way, next
+ * to the bucket's, before (A) and after (B): a WAKE on a region nobody
+ * waits on returns without looking at a bucket at all, however full other
+ * regions' waiters and watches make the buckets.
  *
  * A waker marks a waiter woken (C: smp_store_release of ->woken, under the
  * bucket lock, after unlinking it) and from then on must not touch it: the
@@ -60,6 +68,8 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/random.h>
+#include <linux/rbtree.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
@@ -74,23 +84,26 @@
 /**
  * struct shmbus_bucket - one hash bucket of waiters
  * @waiters: queued waiters and watchers, read without the lock by WAKE
- * @lock: protects @chain and the waiters on it
- * @chain: waiters and watchers, oldest first
+ * @lock: protects @tree, @seq and the waiters in the tree
+ * @tree: waiters and watchers, ordered by (region key, offset, seq)
+ * @seq: arrival number of the next waiter queued here
  */
 struct shmbus_bucket {
 	atomic_t waiters;
-	spinlock_t lock;	/* protects chain */
-	struct list_head chain;
+	spinlock_t lock;	/* protects tree and seq */
+	struct rb_root tree;
+	u64 seq;
 } ____cacheline_aligned_in_smp;
 
 /**
  * struct shmbus_waiter - a task, or a poll watch, queued on a word
- * @node: entry in the bucket's chain
+ * @node: entry in the bucket's tree; RB_EMPTY_NODE() when not queued
  * @bucket: the bucket it is queued on; changed only with that bucket's lock
  *	(and the target's) held, by CMP_REQUEUE
  * @region: region of the word
- * @region_id: key, part 1
+ * @region_key: key, part 1 (the region's never-reused internal key)
  * @offset: key, part 2
+ * @seq: arrival order among the waiters of the word (oldest first)
  * @bitset: wakes must intersect it
  * @task: the sleeping task, NULL for a watch
  * @watch: the handle to notify, for a watch
@@ -98,11 +111,12 @@ struct shmbus_bucket {
  * @woken: set (C) by the waker once the waiter is unlinked and may go
  */
 struct shmbus_waiter {
-	struct list_head node;
+	struct rb_node node;
 	struct shmbus_bucket *bucket;
 	struct shmbus_region *region;
-	u64 region_id;
+	u64 region_key;
 	u64 offset;
+	u64 seq;
 	u32 bitset;
 	struct task_struct *task;
 	struct shmbus_handle *watch;
@@ -139,21 +153,65 @@ struct shmbus_wake_batch {
 
 static struct shmbus_bucket *shmbus_buckets;
 static unsigned int shmbus_bucket_bits;
+static u32 shmbus_hash_seed __read_mostly;
 
-static struct shmbus_bucket *shmbus_bucket_of(u64 region_id, u64 offset)
+static struct shmbus_bucket *shmbus_bucket_of(u64 region_key, u64 offset)
 {
 	u32 key[4] = {
-		lower_32_bits(region_id), upper_32_bits(region_id),
+		lower_32_bits(region_key), upper_32_bits(region_key),
 		lower_32_bits(offset), upper_32_bits(offset),
 	};
 
-	return &shmbus_buckets[hash_32(jhash2(key, 4, 0), shmbus_bucket_bits)];
+	return &shmbus_buckets[hash_32(jhash2(key, 4, shmbus_hash_seed), shmbus_bucket_bits)];
 }
 
-static bool shmbus_waiter_matches(struct shmbus_waiter *w, struct shmbus_region *r,
-				  u64 offset)
+/* Order of the bucket tree: by word, then by arrival. */
+static int shmbus_waiter_cmp(const struct shmbus_waiter *w, u64 key, u64 offset, u64 seq)
 {
-	return w->region_id == r->id && w->offset == offset;
+	if (w->region_key != key)
+		return w->region_key < key ? -1 : 1;
+	if (w->offset != offset)
+		return w->offset < offset ? -1 : 1;
+	if (w->seq != seq)
+		return w->seq < seq ? -1 : 1;
+	return 0;
+}
+
+static bool shmbus_waiter_on(const struct shmbus_waiter *w, u64 key, u64 offset)
+{
+	return w->region_key == key && w->offset == offset;
+}
+
+/* The oldest waiter of the word (@key, @offset) in @b, or NULL. */
+static struct shmbus_waiter *__shmbus_first_waiter(struct shmbus_bucket *b, u64 key,
+						   u64 offset)
+{
+	struct rb_node *n = b->tree.rb_node;
+	struct shmbus_waiter *first = NULL, *w;
+
+	lockdep_assert_held(&b->lock);
+	while (n) {
+		w = rb_entry(n, struct shmbus_waiter, node);
+		if (shmbus_waiter_cmp(w, key, offset, 0) < 0) {
+			n = n->rb_right;
+		} else {
+			first = w;
+			n = n->rb_left;
+		}
+	}
+	return first && shmbus_waiter_on(first, key, offset) ? first : NULL;
+}
+
+/* The next waiter of the same word after @w, or NULL. */
+static struct shmbus_waiter *shmbus_next_waiter(struct shmbus_waiter *w)
+{
+	struct rb_node *n = rb_next(&w->node);
+	struct shmbus_waiter *next;
+
+	if (!n)
+		return NULL;
+	next = rb_entry(n, struct shmbus_waiter, node);
+	return shmbus_waiter_on(next, w->region_key, w->offset) ? next : NULL;
 }
 
 /**
@@ -227,10 +285,18 @@ int shmbus_swapin(struct shmbus_region *r, u64 offset)
 	return 0;
 }
 
-static void shmbus_waiters_inc(struct shmbus_bucket *b)
+/* Count a waiter in its region and bucket before it reads its word. */
+static void shmbus_queued_inc(struct shmbus_region *r, struct shmbus_bucket *b)
 {
+	atomic_inc(&r->nr_queued);
 	atomic_inc(&b->waiters);
 	smp_mb__after_atomic();	/* (A), see the comment at the top */
+}
+
+static void shmbus_queued_dec(struct shmbus_region *r, struct shmbus_bucket *b)
+{
+	atomic_dec(&b->waiters);
+	atomic_dec(&r->nr_queued);
 }
 
 static void shmbus_batch_add(struct shmbus_wake_batch *batch, struct task_struct *task)
@@ -282,14 +348,43 @@ static void shmbus_uncount_sleeper(struct shmbus_wait_ctx *ctx)
 		shmbus_count_sleeper(ctx, -1);
 }
 
+/* Put @w, whose bucket's waiters count is already raised, on @b, newest. */
+static void __shmbus_enqueue(struct shmbus_waiter *w, struct shmbus_bucket *b)
+{
+	struct rb_node **link = &b->tree.rb_node, *parent = NULL;
+
+	lockdep_assert_held(&b->lock);
+	WRITE_ONCE(w->bucket, b);
+	w->woken = 0;
+	w->seq = b->seq++;
+	while (*link) {
+		parent = *link;
+		if (shmbus_waiter_cmp(rb_entry(parent, struct shmbus_waiter, node),
+				      w->region_key, w->offset, w->seq) < 0)
+			link = &parent->rb_right;
+		else
+			link = &parent->rb_left;
+	}
+	rb_link_node(&w->node, parent, link);
+	rb_insert_color(&w->node, &b->tree);
+}
+
+/* Take @w off its bucket's tree and count it out. */
+static void __shmbus_dequeue(struct shmbus_waiter *w)
+{
+	lockdep_assert_held(&w->bucket->lock);
+	rb_erase(&w->node, &w->bucket->tree);
+	RB_CLEAR_NODE(&w->node);
+	shmbus_queued_dec(w->region, w->bucket);
+}
+
 /* Unlink a sleeping waiter and hand its task to the batch. */
 static void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batch *batch)
 {
 	struct task_struct *task = w->task;
 
 	lockdep_assert_held(&w->bucket->lock);
-	list_del_init(&w->node);
-	atomic_dec(&w->bucket->waiters);
+	__shmbus_dequeue(w);
 	shmbus_uncount_sleeper(w->ctx);
 	get_task_struct(task);
 	/* (C): after this store @w belongs to the waiter again. */
@@ -305,45 +400,36 @@ static void __shmbus_notify_watch(struct shmbus_waiter *w)
 	wake_up_interruptible_poll(&h->watch_wq, EPOLLIN | EPOLLRDNORM);
 }
 
-/* Put @w, whose bucket's waiters count is already raised, on @b. */
-static void __shmbus_enqueue(struct shmbus_waiter *w, struct shmbus_bucket *b)
-{
-	lockdep_assert_held(&b->lock);
-	w->bucket = b;
-	w->woken = 0;
-	list_add_tail(&w->node, &b->chain);
-}
-
 /*
  * Queue @w, which describes the word to wait on, if the word holds
  * @expected.  Return: 0 when queued, -EAGAIN when the value differs.
  */
 static int shmbus_queue(struct shmbus_waiter *w, u32 expected)
 {
-	struct shmbus_bucket *b = shmbus_bucket_of(w->region_id, w->offset);
+	struct shmbus_bucket *b = shmbus_bucket_of(w->region_key, w->offset);
 	u32 val;
 	int ret;
 
 	for (;;) {
-		shmbus_waiters_inc(b);
+		shmbus_queued_inc(w->region, b);
 		spin_lock(&b->lock);
 		ret = shmbus_read_word_atomic(w->region, w->offset, &val);
 		if (ret != -EAGAIN)
 			break;
 		spin_unlock(&b->lock);
-		atomic_dec(&b->waiters);
+		shmbus_queued_dec(w->region, b);
 		ret = shmbus_swapin(w->region, w->offset);
 		if (ret)
 			return ret;
 	}
 	if (val != expected) {
 		spin_unlock(&b->lock);
-		atomic_dec(&b->waiters);
+		shmbus_queued_dec(w->region, b);
 		return -EAGAIN;
 	}
 	__shmbus_enqueue(w, b);
 	spin_unlock(&b->lock);
-	trace_shmbus_wait_start(w->region_id, w->offset, expected, w->bitset);
+	trace_shmbus_wait_start(w->region->id, w->offset, expected, w->bitset);
 	return 0;
 }
 
@@ -368,10 +454,8 @@ static bool shmbus_unqueue(struct shmbus_waiter *w)
 	struct shmbus_bucket *b = shmbus_lock_waiter_bucket(w);
 	bool woken = w->woken;
 
-	if (!woken) {
-		list_del_init(&w->node);
-		atomic_dec(&b->waiters);
-	}
+	if (!woken)
+		__shmbus_dequeue(w);
 	spin_unlock(&b->lock);
 	return woken;
 }
@@ -494,7 +578,7 @@ static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
 	woken = shmbus_unqueue_multiple(ws, i);
 	shmbus_uncount_sleeper(&ctx);
 	for (i = 0; i < nr; i++)
-		trace_shmbus_wait_end(ws[i].region_id, ws[i].offset,
+		trace_shmbus_wait_end(ws[i].region->id, ws[i].offset,
 				      woken >= 0 ? (int)i == woken : ret);
 	return woken >= 0 ? woken : ret;
 }
@@ -502,9 +586,9 @@ static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
 static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
 			       u64 offset, u32 bitset)
 {
-	INIT_LIST_HEAD(&w->node);
+	RB_CLEAR_NODE(&w->node);
 	w->region = r;
-	w->region_id = r->id;
+	w->region_key = r->key;
 	w->offset = offset;
 	w->bitset = bitset;
 	w->task = current;
@@ -561,9 +645,9 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 	ret = shmbus_timeout_init(&t, flags, timeout_ns);
 	if (ret)
 		return ret;
-	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL);
-	files = kcalloc(nr, sizeof(*files), GFP_KERNEL);
-	expected = kcalloc(nr, sizeof(*expected), GFP_KERNEL);
+	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL_ACCOUNT);
+	files = kcalloc(nr, sizeof(*files), GFP_KERNEL_ACCOUNT);
+	expected = kcalloc(nr, sizeof(*expected), GFP_KERNEL_ACCOUNT);
 	if (!ws || !files || !expected) {
 		ret = -ENOMEM;
 		goto out;
@@ -622,18 +706,19 @@ out:
  */
 int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset)
 {
-	struct shmbus_bucket *b = shmbus_bucket_of(r->id, offset);
+	struct shmbus_bucket *b = shmbus_bucket_of(r->key, offset);
 	struct shmbus_wake_batch batch = { .nr = 0 };
 	struct shmbus_waiter *w, *tmp;
 	int woken = 0;
 
 	smp_mb();	/* (B), see the comment at the top */
-	if (!atomic_read(&b->waiters))
+	if (!atomic_read(&r->nr_queued) || !atomic_read(&b->waiters))
 		goto out;
 
 	spin_lock(&b->lock);
-	list_for_each_entry_safe(w, tmp, &b->chain, node) {
-		if (!shmbus_waiter_matches(w, r, offset) || !(w->bitset & bitset))
+	for (w = __shmbus_first_waiter(b, r->key, offset); w; w = tmp) {
+		tmp = shmbus_next_waiter(w);	/* @w may leave the tree */
+		if (!(w->bitset & bitset))
 			continue;
 		if (w->watch) {
 			__shmbus_notify_watch(w);
@@ -674,15 +759,15 @@ static void shmbus_double_unlock(struct shmbus_bucket *b1, struct shmbus_bucket 
 		__release(&b2->lock);
 }
 
-/* Move @w, queued on @from, to the word at @to in bucket @b2. */
+/* Move @w, queued on @from, to the word at @to in bucket @b2, newest. */
 static void __shmbus_requeue_one(struct shmbus_waiter *w, struct shmbus_bucket *b2, u64 to)
 {
-	list_del(&w->node);
-	atomic_dec(&w->bucket->waiters);
+	lockdep_assert_held(&b2->lock);
+	__shmbus_dequeue(w);
 	w->offset = to;
-	WRITE_ONCE(w->bucket, b2);
-	list_add_tail(&w->node, &b2->chain);
+	atomic_inc(&w->region->nr_queued);
 	atomic_inc(&b2->waiters);
+	__shmbus_enqueue(w, b2);
 }
 
 /**
@@ -704,18 +789,18 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 	ret = shmbus_word_ok(r, a->from) ?: shmbus_word_ok(r, a->to);
 	if (ret)
 		return ret;
-	b1 = shmbus_bucket_of(r->id, a->from);
-	b2 = shmbus_bucket_of(r->id, a->to);
+	b1 = shmbus_bucket_of(r->key, a->from);
+	b2 = shmbus_bucket_of(r->key, a->to);
 
 	for (;;) {
 		/* Waiters may land on @b2: count first, as a waiter does (A). */
-		shmbus_waiters_inc(b2);
+		shmbus_queued_inc(r, b2);
 		shmbus_double_lock(b1, b2);
 		ret = shmbus_read_word_atomic(r, a->from, &val);
 		if (ret != -EAGAIN)
 			break;
 		shmbus_double_unlock(b1, b2);
-		atomic_dec(&b2->waiters);
+		shmbus_queued_dec(r, b2);
 		ret = shmbus_swapin(r, a->from);
 		if (ret)
 			return ret;
@@ -724,9 +809,8 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 		ret = -EAGAIN;
 		goto unlock;
 	}
-	list_for_each_entry_safe(w, tmp, &b1->chain, node) {
-		if (!shmbus_waiter_matches(w, r, a->from))
-			continue;
+	for (w = __shmbus_first_waiter(b1, r->key, a->from); w; w = tmp) {
+		tmp = shmbus_next_waiter(w);	/* @w may move to @b2 */
 		if (w->watch) {
 			if (a->nr_wake)
 				__shmbus_notify_watch(w);
@@ -745,7 +829,7 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 	ret = woken + moved;
 unlock:
 	shmbus_double_unlock(b1, b2);
-	atomic_dec(&b2->waiters);
+	shmbus_queued_dec(r, b2);
 	shmbus_batch_wake(&batch);
 	trace_shmbus_wake(r->id, a->from, a->nr_wake, SHMBUS_BITSET_ANY, woken);
 	return ret;
@@ -760,15 +844,15 @@ unlock:
  */
 bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset)
 {
-	struct shmbus_bucket *b = shmbus_bucket_of(r->id, offset);
+	struct shmbus_bucket *b = shmbus_bucket_of(r->key, offset);
 	struct shmbus_waiter *w;
 	bool found = false;
 
-	if (!atomic_read(&b->waiters))
+	if (!atomic_read(&r->nr_queued) || !atomic_read(&b->waiters))
 		return false;
 	spin_lock(&b->lock);
-	list_for_each_entry(w, &b->chain, node) {
-		if (w->task && shmbus_waiter_matches(w, r, offset)) {
+	for (w = __shmbus_first_waiter(b, r->key, offset); w; w = shmbus_next_waiter(w)) {
+		if (w->task) {
 			found = true;
 			break;
 		}
@@ -807,7 +891,7 @@ int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 		ret = -ENOSPC;
 		goto out;
 	}
-	watch = kzalloc(sizeof(*watch), GFP_KERNEL);
+	watch = kzalloc(sizeof(*watch), GFP_KERNEL_ACCOUNT);
 	if (!watch) {
 		ret = -ENOMEM;
 		goto out;
@@ -815,8 +899,8 @@ int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 	shmbus_waiter_init(watch, r, offset, bitset);
 	watch->task = NULL;
 	watch->watch = h;
-	b = shmbus_bucket_of(r->id, offset);
-	shmbus_waiters_inc(b);
+	b = shmbus_bucket_of(r->key, offset);
+	shmbus_queued_inc(r, b);
 	spin_lock(&b->lock);
 	__shmbus_enqueue(watch, b);
 	spin_unlock(&b->lock);
@@ -887,6 +971,7 @@ int shmbus_waitwake_init(void)
 	unsigned long nr = roundup_pow_of_two(256 * num_possible_cpus());
 	unsigned long i;
 
+	shmbus_hash_seed = get_random_u32();
 	shmbus_bucket_bits = ilog2(nr);
 	shmbus_buckets = kvcalloc(nr, sizeof(*shmbus_buckets), GFP_KERNEL);
 	if (!shmbus_buckets)
@@ -894,7 +979,7 @@ int shmbus_waitwake_init(void)
 	for (i = 0; i < nr; i++) {
 		atomic_set(&shmbus_buckets[i].waiters, 0);
 		spin_lock_init(&shmbus_buckets[i].lock);
-		INIT_LIST_HEAD(&shmbus_buckets[i].chain);
+		shmbus_buckets[i].tree = RB_ROOT;
 	}
 	return 0;
 }
