@@ -284,6 +284,11 @@ static void shmbus_region_release(struct kref *ref)
 	mutex_unlock(&shmbus_lock);
 
 	shmbus_robust_destroy(r);
+	/*
+	 * An O_PATH open of a mapping's /proc/PID/map_files entry may keep the
+	 * inode past the module: leave no file operations of ours on it.
+	 */
+	make_bad_inode(file_inode(r->shm));
 	fput(r->shm);
 	kfree(r);
 	/* The caller's file (or the worker) still pins the module. */
@@ -319,6 +324,19 @@ static bool shmbus_over_limit(unsigned int nr_regions, unsigned long nr_bytes,
 	       size > max_bytes - min(max_bytes, nr_bytes);
 }
 
+/* The checks of a new region's size, which need no lock: EINVAL, EFBIG. */
+static int shmbus_size_ok(u64 size)
+{
+	unsigned long max_size = READ_ONCE(shmbus_max_region_bytes);
+
+	if (!size)
+		return -EINVAL;
+	if (size > max_size || size > MAX_LFS_FILESIZE ||
+	    PAGE_ALIGN(size) > max_size)
+		return -EFBIG;
+	return 0;
+}
+
 /*
  * Admission against the limits, in the order the errnos are documented:
  * the size, then the namespace's limits, then the creator's quota, which
@@ -327,16 +345,14 @@ static bool shmbus_over_limit(unsigned int nr_regions, unsigned long nr_bytes,
  */
 static int __shmbus_admit(u64 size)
 {
-	unsigned long max_size = READ_ONCE(shmbus_max_region_bytes);
 	struct shmbus_user *user;
 	struct shmbus_ns *ns;
+	int ret;
 
 	lockdep_assert_held(&shmbus_lock);
-	if (!size)
-		return -EINVAL;
-	if (size > max_size || size > MAX_LFS_FILESIZE ||
-	    PAGE_ALIGN(size) > max_size)
-		return -EFBIG;
+	ret = shmbus_size_ok(size);
+	if (ret)
+		return ret;
 	size = PAGE_ALIGN(size);
 	ns = __shmbus_ns_find(current_ipc_ns());
 	if (shmbus_over_limit(ns ? ns->nr_regions : 0, ns ? ns->nr_bytes : 0,
@@ -401,11 +417,41 @@ static void __shmbus_new_key(struct shmbus_region *r)
 	} while (!r->id);
 }
 
-/* A new region with one reference, owned by the caller. */
-static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
-						    umode_t mode)
+/*
+ * The backing file of a region that may be created, made before shmbus_lock
+ * is taken: shmem may reclaim in the caller's memory cgroup meanwhile, and
+ * the inode lock that sealing takes must not nest inside shmbus_lock, which
+ * the last put of a region takes under mmap_lock.  NULL when no region of
+ * this size can be created anyway; an ERR_PTR is returned only if it could.
+ */
+static struct file *shmbus_backing_create(const char *name, u64 size)
 {
 	char shm_name[sizeof("shmbus:") + SHMBUS_NAME_MAX];
+	struct file *shm;
+
+	if (shmbus_size_ok(size))
+		return NULL;
+	snprintf(shm_name, sizeof(shm_name), "shmbus:%s", name);
+	shm = shmem_file_setup(shm_name, PAGE_ALIGN(size), VM_NORESERVE);
+	if (!IS_ERR(shm))
+		shmbus_seal_backing(shm);
+	return shm;
+}
+
+/* Drop a backing file that no region took. */
+static void shmbus_backing_put(struct file *shm)
+{
+	if (!IS_ERR_OR_NULL(shm))
+		fput(shm);
+}
+
+/*
+ * A new region with one reference, owned by the caller, backed by *@shm
+ * (from shmbus_backing_create()), which it takes: *@shm becomes NULL.
+ */
+static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
+						    umode_t mode, struct file **shm)
+{
 	struct shmbus_region *r;
 	int ret;
 
@@ -413,6 +459,8 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 	ret = __shmbus_admit(size);
 	if (ret)
 		return ERR_PTR(ret);
+	if (IS_ERR(*shm))
+		return ERR_CAST(*shm);
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
@@ -428,15 +476,8 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 		kfree(r);
 		return ERR_PTR(ret);
 	}
-	snprintf(shm_name, sizeof(shm_name), "shmbus:%s", name);
-	r->shm = shmem_file_setup(shm_name, r->size, VM_NORESERVE);
-	if (IS_ERR(r->shm)) {
-		ret = PTR_ERR(r->shm);
-		__shmbus_uncharge(r);
-		kfree(r);
-		return ERR_PTR(ret);
-	}
-	shmbus_seal_backing(r->shm);
+	r->shm = *shm;
+	*shm = NULL;
 
 	kref_init(&r->ref);
 	__shmbus_new_key(r);
@@ -490,6 +531,7 @@ static struct shmbus_region *shmbus_open_named(const struct shmbus_bind *a)
 {
 	bool create = a->flags & SHMBUS_BIND_CREATE;
 	bool rdonly = a->flags & SHMBUS_BIND_RDONLY;
+	struct file *shm = create ? shmbus_backing_create(a->name, a->size) : NULL;
 	struct shmbus_region *r;
 	struct shmbus_ns *ns;
 
@@ -508,7 +550,7 @@ static struct shmbus_region *shmbus_open_named(const struct shmbus_bind *a)
 	} else if (!create) {
 		r = ERR_PTR(-ENOENT);
 	} else {
-		r = __shmbus_region_create(a->name, a->size, a->mode);
+		r = __shmbus_region_create(a->name, a->size, a->mode, &shm);
 		if (!IS_ERR(r)) {
 			/* The name's reference; the caller's is the first. */
 			shmbus_region_get(r);
@@ -516,16 +558,19 @@ static struct shmbus_region *shmbus_open_named(const struct shmbus_bind *a)
 		}
 	}
 	mutex_unlock(&shmbus_lock);
+	shmbus_backing_put(shm);
 	return r;
 }
 
 static struct shmbus_region *shmbus_create_anonymous(const struct shmbus_bind *a)
 {
+	struct file *shm = shmbus_backing_create("", a->size);
 	struct shmbus_region *r;
 
 	mutex_lock(&shmbus_lock);
-	r = __shmbus_region_create("", a->size, a->mode);
+	r = __shmbus_region_create("", a->size, a->mode, &shm);
 	mutex_unlock(&shmbus_lock);
+	shmbus_backing_put(shm);
 	return r;
 }
 

@@ -3,7 +3,9 @@
  * The /dev/shmbus device itself: node, open/close, module pinning, unknown
  * ioctls, and load/unload cycles.
  */
+#define _GNU_SOURCE
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 
 #include "kselftest_harness.h"
@@ -203,6 +205,41 @@ TEST_F(reload, twenty_load_unload_cycles)
 	}
 	EXPECT_EQ(0, read_number(SHMBUS_SYSMOD "/refcnt"));
 	EXPECT_EQ(1, count_misc_entries("shmbus"));
+}
+
+/*
+ * The inode of a mapping outlives its region and the module through an
+ * O_PATH open of its /proc/PID/map_files entry: opening it again afterwards
+ * fails cleanly; nothing of the unloaded module is reached.
+ */
+TEST_F(reload, map_files_opath_outlives_module)
+{
+	const char *why = reload_impossible();
+	char path[64], fdpath[32];
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd, opath, again;
+	void *p;
+
+	if (why)
+		SKIP(return, "%s", why);
+	fd = shmbus_anon_region(pg);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)p, (unsigned long)p + pg);
+	opath = open(path, O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, opath) TH_LOG("O_PATH %s: %s", path, strerror(errno));
+	munmap(p, pg);
+	close(fd);
+	ASSERT_EQ(0, shmbus_unload()) TH_LOG("the region outlived its last mapping");
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", opath);
+	again = open(fdpath, O_RDWR | O_CLOEXEC);
+	EXPECT_EQ(-1, again) TH_LOG("reopened the backing inode of a freed region");
+	if (again >= 0)
+		close(again);
+	close(opath);
+	EXPECT_EQ(0, shmbus_load());
 }
 
 TEST_HARNESS_MAIN
