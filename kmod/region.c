@@ -483,8 +483,7 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 	__shmbus_new_key(r);
 	strscpy(r->name, name, sizeof(r->name));
 	spin_lock_init(&r->perm_lock);
-	mutex_init(&r->robust_lock);
-	xa_init(&r->robust_words);
+	shmbus_robust_init(r);
 	list_add_tail(&r->all_node, &shmbus_regions);
 	/* The ioctl's open file pins the module; the region now does too. */
 	__module_get(THIS_MODULE);

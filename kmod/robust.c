@@ -2,9 +2,11 @@
 /*
  * Robust locks: owner-died recovery for lock words in regions.
  *
- * Owners are handles.  SHMBUS_IOC_OWNER_ID gives a handle an owner id from a
- * cyclic IDR (1..SHMBUS_LOCK_OWNER_MASK): never a PID, the same in every PID
- * namespace, and reused only after the id space wraps.  Lock words are
+ * Owners are handles.  SHMBUS_IOC_OWNER_ID gives a handle an owner id from
+ * its region's cyclic IDR (1..SHMBUS_LOCK_OWNER_MASK): never a PID, the same
+ * in every PID namespace, reused only after the id space wraps, and unique
+ * only among the handles of one region, which is all a lock word of that
+ * region needs; ids tell nothing about other regions' handles.  Lock words are
  * registered per handle (SHMBUS_IOC_LOCK_REGISTER): a word is in its
  * region's registry while at least one handle that registered it is open,
  * each handle registers at most max_robust_words words, and a handle can
@@ -36,10 +38,6 @@ static unsigned int shmbus_max_robust_words = 1024;
 module_param_named(max_robust_words, shmbus_max_robust_words, uint, 0644);
 MODULE_PARM_DESC(max_robust_words, "Most robust lock words one handle registers (default: 1024)");
 
-static DEFINE_IDR(shmbus_owner_idr);
-/* Protects shmbus_owner_idr. */
-static DEFINE_SPINLOCK(shmbus_owner_lock);
-
 /**
  * shmbus_owner_id() - the handle's owner id, assigned on first use
  * @h: a bound handle
@@ -48,6 +46,7 @@ static DEFINE_SPINLOCK(shmbus_owner_lock);
  */
 int shmbus_owner_id(struct shmbus_handle *h)
 {
+	struct shmbus_region *r = h->region;
 	int id;
 
 	mutex_lock(&h->bind_lock);
@@ -55,12 +54,10 @@ int shmbus_owner_id(struct shmbus_handle *h)
 		id = h->owner_id;
 		goto out;
 	}
-	idr_preload(GFP_KERNEL_ACCOUNT);
-	spin_lock(&shmbus_owner_lock);
-	id = idr_alloc_cyclic(&shmbus_owner_idr, h, 1, SHMBUS_LOCK_OWNER_MASK + 1,
-			      GFP_NOWAIT);
-	spin_unlock(&shmbus_owner_lock);
-	idr_preload_end();
+	mutex_lock(&r->robust_lock);
+	id = idr_alloc_cyclic(&r->owner_ids, h, 1, SHMBUS_LOCK_OWNER_MASK + 1,
+			      GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&r->robust_lock);
 	if (id > 0)
 		h->owner_id = id;
 out:
@@ -275,20 +272,27 @@ void shmbus_robust_release(struct shmbus_handle *h)
 	void *entry;
 
 	mutex_lock(&r->robust_lock);
-	if (h->owner_id)
+	if (h->owner_id) {
 		__shmbus_recover_owner(r, h->owner_id);
+		idr_remove(&r->owner_ids, h->owner_id);
+		h->owner_id = 0;
+	}
 	xa_for_each(&h->robust_words, index, entry)
 		__shmbus_registrant_put(r, index);
 	mutex_unlock(&r->robust_lock);
 	xa_destroy(&h->robust_words);
 	h->nr_robust = 0;
+}
 
-	if (!h->owner_id)
-		return;
-	spin_lock(&shmbus_owner_lock);
-	idr_remove(&shmbus_owner_idr, h->owner_id);
-	spin_unlock(&shmbus_owner_lock);
-	h->owner_id = 0;
+/**
+ * shmbus_robust_init() - set up a new region's registry and owner ids
+ * @r: the region being created
+ */
+void shmbus_robust_init(struct shmbus_region *r)
+{
+	mutex_init(&r->robust_lock);
+	xa_init(&r->robust_words);
+	idr_init(&r->owner_ids);
 }
 
 /**
@@ -298,5 +302,6 @@ void shmbus_robust_release(struct shmbus_handle *h)
 void shmbus_robust_destroy(struct shmbus_region *r)
 {
 	xa_destroy(&r->robust_words);
+	idr_destroy(&r->owner_ids);
 	mutex_destroy(&r->robust_lock);
 }

@@ -7,6 +7,7 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -75,6 +76,7 @@ struct shmbus_ns {
  * @robust_lock: serialises registration of robust lock words and recovery
  * @robust_words: registered robust lock words, indexed by offset / 4; the
  *	value is the number of handles that registered the word
+ * @owner_ids: owner ids of the region's handles; protected by @robust_lock
  */
 struct shmbus_region {
 	struct kref ref;
@@ -98,8 +100,9 @@ struct shmbus_region {
 	atomic_t nr_mappings;
 	atomic_t nr_waiters;
 	atomic_t nr_queued;
-	struct mutex robust_lock;	/* serialises the registry */
+	struct mutex robust_lock;	/* serialises the registry and owner ids */
 	struct xarray robust_words;
+	struct idr owner_ids;
 };
 
 /**
@@ -192,6 +195,7 @@ int shmbus_owner_id(struct shmbus_handle *h);
 int shmbus_lock_register(struct shmbus_handle *h, u64 offset);
 int shmbus_lock_unregister(struct shmbus_handle *h, u64 offset);
 void shmbus_robust_release(struct shmbus_handle *h);
+void shmbus_robust_init(struct shmbus_region *r);
 void shmbus_robust_destroy(struct shmbus_region *r);
 
 /* main.c */

@@ -1248,8 +1248,9 @@ static void op_owner_id(struct worker *w)
 		VIOLATION(w, "OWNER_ID returned %d, before %u", ret, s->owner);
 	s->owner = ret;
 	for (i = 0; i < MAX_FDS; i++)
-		if (&w->fds[i] != s && w->fds[i].fd >= 0 && w->fds[i].owner == s->owner)
-			VIOLATION(w, "two live handles have owner id %u", s->owner);
+		if (&w->fds[i] != s && w->fds[i].fd >= 0 && w->fds[i].bound &&
+		    w->fds[i].id == s->id && w->fds[i].owner == s->owner)
+			VIOLATION(w, "two live handles of one region have owner id %u", s->owner);
 }
 
 static void op_lock_word(struct worker *w)

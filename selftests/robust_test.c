@@ -517,6 +517,34 @@ TEST_F(robust, owner_id_reopen_distinct)
 	close(fd2);
 }
 
+/*
+ * Owner ids are drawn per region: other regions' owners, whoever and wherever
+ * they are, neither take ids from this region nor show in the ids it hands
+ * out (the next handle of the region gets the next id).
+ */
+TEST(owner_ids_per_region)
+{
+	int a1, a2, other[5], id1, id2, i;
+
+	a1 = shmbus_anon_region(4096);
+	ASSERT_LE(0, a1);
+	id1 = owner_id(a1);
+	ASSERT_LT(0, id1);
+	for (i = 0; i < 5; i++) {
+		other[i] = shmbus_anon_region(4096);
+		ASSERT_LE(0, other[i]);
+		ASSERT_LT(0, owner_id(other[i]));
+	}
+	a2 = ioctl(a1, SHMBUS_IOC_REOPEN);
+	ASSERT_LE(0, a2) TH_LOG("REOPEN: %s", strerror(errno));
+	id2 = owner_id(a2);
+	EXPECT_EQ(id1 + 1, id2) TH_LOG("other regions' owners moved this region's ids");
+	for (i = 0; i < 5; i++)
+		close(other[i]);
+	close(a2);
+	close(a1);
+}
+
 /* A handle is one owner: a forked child sharing it gets the same id. */
 TEST_F(robust, owner_id_shared_with_forked_child)
 {
