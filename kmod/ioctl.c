@@ -163,7 +163,7 @@ static long shmbus_ioctl_wait(struct file *file, struct shmbus_wait __user *uarg
 	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
 	    !a.bitset || (a.flags & ~SHMBUS_WAIT_FLAGS))
 		return -EINVAL;
-	return shmbus_wait(r, &a);
+	return shmbus_wait(file->private_data, &a);
 }
 
 static long shmbus_ioctl_wake(struct file *file, struct shmbus_wake __user *uarg)

@@ -176,7 +176,7 @@ void shmbus_regions_init(void);
 void shmbus_regions_exit(void);
 
 /* waitwake.c */
-int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a);
+int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a);
 int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset);
 int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 		 unsigned int nr, u32 flags, u64 timeout_ns);

@@ -106,6 +106,9 @@ struct shmbus_bucket {
  * @seq: arrival order among the waiters of the word (oldest first)
  * @bitset: wakes must intersect it
  * @task: the sleeping task, NULL for a watch
+ * @rdonly: queued through a read-only handle: woken by every wake-up that
+ *	reaches its word, never counted against one, never requeued, so that a
+ *	reader cannot take a writer's wake-up
  * @watch: the handle to notify, for a watch
  * @ctx: the wait this waiter is part of; NULL for a watch
  * @woken: set (C) by the waker once the waiter is unlinked and may go
@@ -119,6 +122,7 @@ struct shmbus_waiter {
 	u64 seq;
 	u32 bitset;
 	struct task_struct *task;
+	bool rdonly;
 	struct shmbus_handle *watch;
 	struct shmbus_wait_ctx *ctx;
 	int woken;
@@ -584,7 +588,7 @@ static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
 }
 
 static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
-			       u64 offset, u32 bitset)
+			       bool rdonly, u64 offset, u32 bitset)
 {
 	RB_CLEAR_NODE(&w->node);
 	w->region = r;
@@ -592,6 +596,7 @@ static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
 	w->offset = offset;
 	w->bitset = bitset;
 	w->task = current;
+	w->rdonly = rdonly;
 	w->watch = NULL;
 	w->ctx = NULL;
 	w->woken = 0;
@@ -599,13 +604,14 @@ static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
 
 /**
  * shmbus_wait() - SHMBUS_IOC_WAIT
- * @r: the caller's region
+ * @h: the caller's bound handle
  * @a: arguments; flags, bitset and reserved fields already checked
  *
  * Return: 0 when woken, -EINVAL, -EAGAIN, -ETIMEDOUT or -EINTR.
  */
-int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a)
+int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a)
 {
+	struct shmbus_region *r = shmbus_handle_region(h);
 	struct shmbus_timeout t;
 	struct shmbus_waiter w;
 	int ret;
@@ -616,7 +622,7 @@ int shmbus_wait(struct shmbus_region *r, const struct shmbus_wait *a)
 	ret = shmbus_timeout_init(&t, a->flags, a->timeout_ns);
 	if (ret)
 		return ret;
-	shmbus_waiter_init(&w, r, a->offset, a->bitset);
+	shmbus_waiter_init(&w, r, h->rdonly, a->offset, a->bitset);
 	ret = shmbus_wait_multiple(&w, &a->expected, 1, &t);
 	return ret > 0 ? 0 : ret;
 }
@@ -680,7 +686,7 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 		ret = shmbus_word_ok(r, e->offset);
 		if (ret)
 			goto out;
-		shmbus_waiter_init(&ws[i], r, e->offset, e->bitset);
+		shmbus_waiter_init(&ws[i], r, h->rdonly, e->offset, e->bitset);
 		expected[i] = e->expected;
 	}
 	ret = shmbus_wait_multiple(ws, expected, nr, &t);
@@ -700,9 +706,10 @@ out:
  * @count: wake at most this many
  * @bitset: wake only waiters whose bitset intersects it; non-zero
  *
- * Watches on the word are notified, and not counted.
+ * Watches on the word are notified, and waiters that wait through read-only
+ * handles woken, whatever @count says; neither is counted.
  *
- * Return: the number of tasks woken.
+ * Return: the number of tasks woken, read-only waiters not included.
  */
 int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset)
 {
@@ -722,6 +729,10 @@ int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset)
 			continue;
 		if (w->watch) {
 			__shmbus_notify_watch(w);
+			continue;
+		}
+		if (w->rdonly) {
+			__shmbus_mark_woken(w, &batch);
 			continue;
 		}
 		if (woken >= count || woken == INT_MAX)
@@ -816,6 +827,10 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 				__shmbus_notify_watch(w);
 			continue;
 		}
+		if (w->rdonly) {
+			__shmbus_mark_woken(w, &batch);
+			continue;
+		}
 		if (woken < a->nr_wake && woken < INT_MAX) {
 			__shmbus_mark_woken(w, &batch);
 			woken++;
@@ -896,7 +911,7 @@ int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 		ret = -ENOMEM;
 		goto out;
 	}
-	shmbus_waiter_init(watch, r, offset, bitset);
+	shmbus_waiter_init(watch, r, false, offset, bitset);
 	watch->task = NULL;
 	watch->watch = h;
 	b = shmbus_bucket_of(r->key, offset);

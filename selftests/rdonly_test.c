@@ -663,6 +663,30 @@ TEST_F(region, rdonly_wake_wakes_writers_sleeper)
 	EXPECT_EQ(0, reap(self, pid));
 }
 
+/*
+ * A task waiting through a read-only handle never takes a writer's wake-up:
+ * WAKE(count 1) reaches the writer's sleeper even when a reader has slept
+ * on the word longer, wakes the reader too and counts only the writer.
+ */
+TEST_F(region, rdonly_waiter_never_takes_writers_wakeup)
+{
+	pid_t reader, writer;
+
+	reader = fork_tracked(self);
+	ASSERT_LE(0, reader);
+	if (reader == 0)
+		_exit(shmbus_wait_word(self->ro, OTHER_OFF, 0, WATCHDOG_NS) ? 1 : 0);
+	ASSERT_EQ(0, wait_sleepers(self->a, 1)) TH_LOG("the reader never slept");
+	writer = fork_tracked(self);
+	ASSERT_LE(0, writer);
+	if (writer == 0)
+		_exit(shmbus_wait_word(self->a, OTHER_OFF, 0, WATCHDOG_NS) ? 1 : 0);
+	ASSERT_EQ(0, wait_sleepers(self->a, 2)) TH_LOG("the writer never slept");
+	EXPECT_EQ(1, wake(self->a, OTHER_OFF, 1));
+	EXPECT_EQ(0, reap(self, writer)) TH_LOG("the reader took the writer's wake-up");
+	EXPECT_EQ(0, reap(self, reader)) TH_LOG("the reader was not woken");
+}
+
 /* WAIT, WAITV, WATCH, UNWATCH, INFO and REOPEN stay allowed on a read-only handle. */
 TEST_F(region, rdonly_keeps_other_word_commands)
 {

@@ -199,7 +199,8 @@ struct shmbus_wait {
  * @reserved: must be zero
  *
  * Returns the number of tasks woken (at most INT_MAX).  Watches (see
- * SHMBUS_IOC_WATCH) on the word are notified too and are not counted.
+ * SHMBUS_IOC_WATCH) on the word are notified too, and tasks waiting through
+ * read-only handles woken, whatever @count says; neither is counted.
  */
 struct shmbus_wake {
 	__u64 offset;
