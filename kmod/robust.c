@@ -150,12 +150,14 @@ int shmbus_lock_unregister(struct shmbus_handle *h, u64 offset)
 }
 
 /*
- * The locked folio holding a word, swapped in if need be; NULL for a hole
- * (the word is 0, so nobody owns it).
+ * The locked, uptodate folio holding a word, swapped in if need be; NULL for
+ * a hole (the word is 0, so nobody owns it); an ERR_PTR when it cannot be
+ * swapped in (memory cgroup at its limit, I/O error).
  */
 static struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset)
 {
 	struct folio *folio;
+	int ret;
 
 	for (;;) {
 		folio = __filemap_get_folio(r->shm->f_mapping, offset >> PAGE_SHIFT,
@@ -168,8 +170,9 @@ static struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset)
 			folio_unlock(folio);
 			folio_put(folio);
 		}
-		if (shmbus_swapin(r, offset))
-			return NULL;
+		ret = shmbus_swapin(r, offset);
+		if (ret)
+			return ERR_PTR(ret);
 	}
 }
 
@@ -178,6 +181,7 @@ enum shmbus_recovery {
 	SHMBUS_WORD_UNTOUCHED,
 	SHMBUS_WORD_OWNER_DIED,	/* was the dead owner's: now OWNER_DIED */
 	SHMBUS_WORD_FREE,	/* nobody owns it: a sleeper may need a wake */
+	SHMBUS_WORD_UNREADABLE,	/* could not be swapped in: wake all to look */
 };
 
 /*
@@ -199,6 +203,8 @@ static enum shmbus_recovery shmbus_recover_word(struct shmbus_region *r, u64 off
 	folio = shmbus_word_folio(r, offset);
 	if (!folio)
 		return SHMBUS_WORD_FREE;	/* a hole: the word is 0 */
+	if (IS_ERR(folio))
+		return SHMBUS_WORD_UNREADABLE;
 	word = kmap_local_page(folio_file_page(folio, index)) + offset_in_page(offset);
 	old = READ_ONCE(*word);
 	for (;;) {
@@ -253,6 +259,10 @@ static void __shmbus_recover_owner(struct shmbus_region *r, u32 owner)
 		case SHMBUS_WORD_FREE:
 			if (shmbus_word_has_sleepers(r, offset))
 				shmbus_wake(r, offset, 1, SHMBUS_BITSET_ANY);
+			break;
+		case SHMBUS_WORD_UNREADABLE:
+			/* The owner may have held it: nobody may sleep on for ever. */
+			shmbus_wake(r, offset, U32_MAX, SHMBUS_BITSET_ANY);
 			break;
 		case SHMBUS_WORD_UNTOUCHED:
 			break;
