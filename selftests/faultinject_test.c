@@ -82,19 +82,6 @@ static const struct knob {
 
 #define NR_KNOBS	ARRAY_SIZE(knobs)
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-	ssize_t len = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int set_knob(const char *name, const char *value)
 {
 	char path[128];

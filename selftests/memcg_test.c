@@ -181,20 +181,13 @@ FIXTURE(memcg) {
 	int cmd, ack;		/* pipes to and from the child */
 };
 
-static int write_text(const char *dir, const char *file, const char *text)
+/* Write @text to @dir/@file: 0 or -errno. */
+static int write_cg(const char *dir, const char *file, const char *text)
 {
 	char path[PATH_MAX];
-	int fd, ret = 0;
-	ssize_t len = strlen(text);
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return write_text(path, text);
 }
 
 /* Does the space-separated list in @dir/@file name @word? */
@@ -252,7 +245,7 @@ FIXTURE_SETUP(memcg)
 		return;
 	}
 	if (!file_lists(self->root, "cgroup.subtree_control", "memory")) {
-		ASSERT_EQ(0, write_text(self->root, "cgroup.subtree_control", "+memory"));
+		ASSERT_EQ(0, write_cg(self->root, "cgroup.subtree_control", "+memory"));
 		self->enabled_memory = 1;
 	}
 	snprintf(self->cg, sizeof(self->cg), "%s/shmbus-memcg-%d", self->root, (int)getpid());
@@ -275,7 +268,7 @@ FIXTURE_TEARDOWN(memcg)
 	for (i = 0; self->cg[0] && rmdir(self->cg) && errno == EBUSY && i < 1000; i++)
 		usleep(10000);
 	if (self->enabled_memory)
-		write_text(self->root, "cgroup.subtree_control", "-memory");
+		write_cg(self->root, "cgroup.subtree_control", "-memory");
 	if (self->mounted[0]) {
 		umount(self->mounted);
 		rmdir(self->mounted);
@@ -337,7 +330,7 @@ static int start_child(FIXTURE_DATA(memcg) *self, const struct workload *w)
 	self->cmd = to_child[1];
 	self->ack = to_test[0];
 	snprintf(pid, sizeof(pid), "%d", (int)self->child);
-	return write_text(self->cg, "cgroup.procs", pid);
+	return write_cg(self->cg, "cgroup.procs", pid);
 }
 
 /*

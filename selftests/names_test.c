@@ -134,22 +134,6 @@ TEST(unlink_forbidden_byte_einval)
 	EXPECT_EQ(0, count_not_einval(try_unlink, report)) TH_LOG("not EINVAL:%s", report);
 }
 
-/* Does /proc/shmbus/regions, read now, have a row whose name column is @name? */
-static int regions_lists_name(const char *name)
-{
-	char line[512], field[SHMBUS_NAME_MAX];
-	FILE *f = fopen(SHMBUS_REGIONS, "re");
-	int found = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %63s", field) == 1 && !strcmp(field, name))
-			found = 1;
-	fclose(f);
-	return found;
-}
-
 /*
  * Every allowed byte is accepted, and a name is listed as it is: names
  * "nmPID-" followed by runs of the bytes 0x21..0x7e other than '/'.
@@ -167,7 +151,7 @@ TEST(bind_accepts_every_allowed_byte)
 		name[len] = '\0';
 		fd = shmbus_open_bound(name, REGION_SIZE,
 				       SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL, 0600);
-		if (fd < 0 || regions_lists_name(name) != 1)
+		if (fd < 0 || shmbus_regions_lists(name) != 1)
 			note(report, bad++, name[len - 1], AT_END, fd);
 		if (fd >= 0) {
 			close(fd);

@@ -149,22 +149,6 @@ static void expect_owner(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(want.mode, info.mode) TH_LOG("mode %o, want %o", info.mode, want.mode);
 }
 
-/* Does /proc/shmbus/regions, as this process reads it, list @name? */
-static int regions_lists(const char *name)
-{
-	char line[512], field[SHMBUS_NAME_MAX];
-	FILE *f = fopen(SHMBUS_REGIONS, "re");
-	int found = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %63s", field) == 1 && !strcmp(field, name))
-			found = 1;
-	fclose(f);
-	return found;
-}
-
 /* What a child is asked to do and, in a shared page, what it reports. */
 struct req {
 	char name[SHMBUS_NAME_MAX];
@@ -237,19 +221,7 @@ static int as_group_member(void)
 /* Stay root but give up CAP_IPC_OWNER (all sets). */
 static int drop_ipc_owner(void)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	const int i = CAP_TO_INDEX(CAP_IPC_OWNER);
-	const __u32 mask = CAP_TO_MASK(CAP_IPC_OWNER);
-
-	if (syscall(SYS_capget, &hdr, caps))
-		return -1;
-	caps[i].effective &= ~mask;
-	caps[i].permitted &= ~mask;
-	caps[i].inheritable &= ~mask;
-	return syscall(SYS_capset, &hdr, caps);
+	return shmbus_drop_cap(CAP_IPC_OWNER);
 }
 
 static int in_new_ipc_ns(void)
@@ -765,8 +737,8 @@ static int child_list_regions(struct req *req)
 
 	if (fd < 0)
 		return CHILD_BROKEN;
-	req->result[0] = regions_lists(req->other);
-	req->result[1] = regions_lists(req->name);
+	req->result[0] = shmbus_regions_lists(req->other);
+	req->result[1] = shmbus_regions_lists(req->name);
 	set_step(&req->step, 1);
 	wait_step(&req->step, 2);
 	shmbus_unlink_name(req->other);
@@ -789,8 +761,8 @@ TEST_F(ipc_ns, regions_file_shows_own_namespace)
 	shmbus_unique_name(self->req->other, "ns-child");
 	pid = spawn(in_new_ipc_ns, child_list_regions, self->req);
 	ASSERT_EQ(0, wait_step(&self->req->step, 1));
-	parent_own = regions_lists(name);
-	parent_other = regions_lists(self->req->other);
+	parent_own = shmbus_regions_lists(name);
+	parent_other = shmbus_regions_lists(self->req->other);
 	set_step(&self->req->step, 2);
 	ASSERT_EQ(0, reap(pid));
 	ASSERT_EQ(1, parent_own);
@@ -808,7 +780,7 @@ static int child_leave_region(struct req *req)
 	if (fd < 0)
 		return -fd;
 	close(fd);
-	req->result[0] = regions_lists(req->name);
+	req->result[0] = shmbus_regions_lists(req->name);
 	return 0;
 }
 
@@ -844,33 +816,14 @@ static const char *const limit_names[NR_LIMITS] = {
 	"max_region_bytes", "max_total_bytes", "max_regions",
 };
 
-static void limit_path(char *path, size_t len, int limit)
-{
-	snprintf(path, len, SHMBUS_SYSMOD "/parameters/%s", limit_names[limit]);
-}
-
 static long long get_limit(int limit)
 {
-	char path[128];
-
-	limit_path(path, sizeof(path), limit);
-	return read_number(path);
+	return shmbus_param(limit_names[limit]);
 }
 
 static int set_limit(int limit, long long value)
 {
-	char path[128], text[32];
-	int fd, len, ret = 0;
-
-	limit_path(path, sizeof(path), limit);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = snprintf(text, sizeof(text), "%lld\n", value);
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return shmbus_set_param(limit_names[limit], value);
 }
 
 FIXTURE(limits) {

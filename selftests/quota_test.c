@@ -45,34 +45,15 @@ static const char *const param_names[NR_PARAMS] = {
 	"max_regions", "max_total_bytes", "max_user_regions", "max_user_bytes",
 };
 
-static void param_path(char *path, size_t len, int param)
-{
-	snprintf(path, len, SHMBUS_SYSMOD "/parameters/%s", param_names[param]);
-}
-
 /* The parameter's value, or -1 if the module has no such parameter. */
 static long long get_param(int param)
 {
-	char path[128];
-
-	param_path(path, sizeof(path), param);
-	return read_number(path);
+	return shmbus_param(param_names[param]);
 }
 
 static int set_param(int param, long long value)
 {
-	char path[128], text[32];
-	int fd, len, ret = 0;
-
-	param_path(path, sizeof(path), param);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = snprintf(text, sizeof(text), "%lld\n", value);
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return shmbus_set_param(param_names[param], value);
 }
 
 /* Counters of /proc/shmbus/stats the tests read. */
@@ -519,19 +500,7 @@ static int as_user_a_in_new_ipc_ns(void)
 /* Stay root but give up CAP_SYS_RESOURCE (all sets). */
 static int without_cap_sys_resource(void)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	const int i = CAP_TO_INDEX(CAP_SYS_RESOURCE);
-	const __u32 mask = CAP_TO_MASK(CAP_SYS_RESOURCE);
-
-	if (syscall(SYS_capget, &hdr, caps))
-		return -1;
-	caps[i].effective &= ~mask;
-	caps[i].permitted &= ~mask;
-	caps[i].inheritable &= ~mask;
-	return syscall(SYS_capset, &hdr, caps);
+	return shmbus_drop_cap(CAP_SYS_RESOURCE);
 }
 
 FIXTURE(tenants) {
@@ -912,15 +881,9 @@ TEST_F(tenants, private_ns_root_lists_own_namespace_only)
 static int host_unlink(const char *name, __u64 ns, __u64 reserved)
 {
 	struct shmbus_unlink req = { .ns = ns, .reserved = { reserved } };
-	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-	int ret;
 
-	if (fd < 0)
-		return -errno;
 	snprintf(req.name, sizeof(req.name), "%s", name);
-	ret = ioctl(fd, SHMBUS_IOC_UNLINK, &req) ? -errno : 0;
-	close(fd);
-	return ret;
+	return shmbus_unlink_req(&req);
 }
 
 /* Root in the initial namespace unlinks a name of a private one by its inode. */

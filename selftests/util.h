@@ -52,6 +52,39 @@ static inline long long read_number(const char *path)
 	return strtoll(buf, NULL, 0);
 }
 
+/* Write @text to the file at @path: 0 or -errno. */
+static inline int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* A module parameter's value, or -1 if the module has no such parameter. */
+static inline long long shmbus_param(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SHMBUS_SYSMOD "/parameters/%s", name);
+	return read_number(path);
+}
+
+/* Set a module parameter (root only): 0 or -errno. */
+static inline int shmbus_set_param(const char *name, long long value)
+{
+	char path[128], text[32];
+
+	snprintf(path, sizeof(path), SHMBUS_SYSMOD "/parameters/%s", name);
+	snprintf(text, sizeof(text), "%lld\n", value);
+	return write_text(path, text);
+}
+
 /* One counter of /proc/shmbus/stats ("key value" lines); -1 on failure. */
 static inline long long shmbus_stat(const char *key)
 {
@@ -107,7 +140,42 @@ static inline void shmbus_ensure_loaded(void)
 
 /* Helpers on regions (perm_test, interop_test). */
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <linux/shmbus.h>
+
+/* Stay root but give up capability @cap in all sets: 0 or -1. */
+static inline int shmbus_drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	const int i = CAP_TO_INDEX(cap);
+	const __u32 mask = CAP_TO_MASK(cap);
+
+	if (syscall(SYS_capget, &hdr, caps))
+		return -1;
+	caps[i].effective &= ~mask;
+	caps[i].permitted &= ~mask;
+	caps[i].inheritable &= ~mask;
+	return syscall(SYS_capset, &hdr, caps);
+}
+
+/* Does /proc/shmbus/regions, as this process reads it, list @name? */
+static inline int shmbus_regions_lists(const char *name)
+{
+	char line[512], field[SHMBUS_NAME_MAX];
+	FILE *f = fopen(SHMBUS_REGIONS, "re");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %63s", field) == 1 && !strcmp(field, name))
+			found = 1;
+	fclose(f);
+	return found;
+}
 
 /* A region name unique to this process: "TAG-PID". */
 static inline void shmbus_unique_name(char *name, const char *tag)
@@ -149,19 +217,26 @@ static inline int shmbus_region_info(int fd, struct shmbus_info *info)
 	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
 }
 
-/* SHMBUS_IOC_UNLINK of @name through a fresh unbound handle: 0 or -errno. */
-static inline int shmbus_unlink_name(const char *name)
+/* SHMBUS_IOC_UNLINK of @req through a fresh unbound handle: 0 or -errno. */
+static inline int shmbus_unlink_req(const struct shmbus_unlink *req)
 {
-	struct shmbus_unlink req = { .name = "" };
 	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(req.name, sizeof(req.name), "%s", name);
-	ret = ioctl(fd, SHMBUS_IOC_UNLINK, &req) ? -errno : 0;
+	ret = ioctl(fd, SHMBUS_IOC_UNLINK, req) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/* SHMBUS_IOC_UNLINK of @name in the caller's namespace: 0 or -errno. */
+static inline int shmbus_unlink_name(const char *name)
+{
+	struct shmbus_unlink req = { .name = "" };
+
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	return shmbus_unlink_req(&req);
 }
 
 /*

@@ -171,13 +171,29 @@ static void watchers_stop(struct watchers *ws)
 		waitpid(ws->pids[i], NULL, 0);
 }
 
+/* median_wake_ns() while others watch @nr words of @watched's region from @first. */
+static uint64_t median_wake_watched(int fd, unsigned long reps, int watched,
+				   unsigned long first, unsigned long nr)
+{
+	struct watchers ws;
+	uint64_t median;
+
+	watchers_start(&ws, watched, first, nr);
+	if (ws.held != nr) {
+		fprintf(stderr, "wake_cost: workers hold %lu watches, not %lu\n", ws.held, nr);
+		exit(1);
+	}
+	median = median_wake_ns(fd, reps);
+	watchers_stop(&ws);
+	return median;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long reps = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000;
 	unsigned long nr_watches = argc > 2 ? strtoul(argv[2], NULL, 0) : 100000;
 	size_t size = ((nr_watches + 1) * sizeof(__u32) + 4095) & ~4095ul;
 	uint64_t idle, other, same;
-	struct watchers ws;
 	int r, s;
 
 	if (reps < BATCH || argc > 3) {
@@ -193,23 +209,8 @@ int main(int argc, char **argv)
 	}
 	idle = median_wake_ns(r, reps);
 
-	watchers_start(&ws, s, 0, nr_watches);
-	if (ws.held != nr_watches) {
-		fprintf(stderr, "wake_cost: workers hold %lu watches, not %lu\n", ws.held,
-			nr_watches);
-		return 1;
-	}
-	other = median_wake_ns(r, reps);
-	watchers_stop(&ws);
-
-	watchers_start(&ws, r, 1, nr_watches);
-	if (ws.held != nr_watches) {
-		fprintf(stderr, "wake_cost: workers hold %lu watches, not %lu\n", ws.held,
-			nr_watches);
-		return 1;
-	}
-	same = median_wake_ns(r, reps);
-	watchers_stop(&ws);
+	other = median_wake_watched(r, reps, s, 0, nr_watches);
+	same = median_wake_watched(r, reps, r, 1, nr_watches);
 
 	printf("wake_cost: median WAKE without waiter, %lu wakes in batches of %d\n", reps, BATCH);
 	printf("wake_cost: nothing queued:                         %8llu ns\n",
