@@ -75,7 +75,10 @@ static unsigned long __shmbus_registrants(struct shmbus_region *r, unsigned long
 /* Count one registrant less; the word leaves the registry with the last. */
 static void __shmbus_registrant_put(struct shmbus_region *r, unsigned long index)
 {
-	unsigned long n = __shmbus_registrants(r, index);
+	unsigned long n;
+
+	lockdep_assert_held(&r->robust_lock);
+	n = __shmbus_registrants(r, index);
 
 	if (n > 1)
 		xa_store(&r->robust_words, index, xa_mk_value(n - 1), GFP_NOWAIT);

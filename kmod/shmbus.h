@@ -1,6 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * shmbus private declarations, shared by the files of the module.
+ *
+ * Lock order: a lock may be taken while those above it on its branch are
+ * held, never the other way round.
+ *
+ *   shmbus_handle.bind_lock         bind, owner id
+ *     shmbus_lock                   names, namespaces, users, regions, totals
+ *       shmbus_region.perm_lock     uid, gid, mode (spinlock)
+ *     shmbus_region.robust_lock     lock-word registry, owner ids
+ *       folio lock                  of a lock word's page, at recovery
+ *         shmbus_bucket.lock        wait queues (spinlock); two buckets are
+ *                                   taken in address order, the second with
+ *                                   SINGLE_DEPTH_NESTING
+ *           watch_wq's lock         a watch is notified under its bucket lock
+ *   shmbus_handle.watch_lock        a handle's watches
+ *     shmbus_bucket.lock
+ *   mmap_lock                       the core mm's: a VMA's close may drop a
+ *     shmbus_lock                   region's last reference
+ *
+ * shmbus_lock is never held while a shmem inode lock is taken (a region's
+ * backing file is set up before it) nor while waiting for a folio lock.
+ * Functions whose names start with "__" expect the caller to hold the lock
+ * they work under, and say so with lockdep_assert_held().
  */
 #ifndef _SHMBUS_H
 #define _SHMBUS_H

@@ -400,6 +400,7 @@ static void __shmbus_notify_watch(struct shmbus_waiter *w)
 {
 	struct shmbus_handle *h = w->watch;
 
+	lockdep_assert_held(&w->bucket->lock);
 	atomic64_inc(&h->watch_events);
 	wake_up_interruptible_poll(&h->watch_wq, EPOLLIN | EPOLLRDNORM);
 }
