@@ -10,6 +10,15 @@
 
 #include "shmbus.h"
 
+/*
+ * Every flag this version knows, kept here rather than in the uapi header
+ * (as futex keeps its waitv mask in syscalls.c): adding a flag changes
+ * these, never a constant userspace compiled in.
+ */
+#define SHMBUS_BIND_VALID	(SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL | SHMBUS_BIND_RDONLY)
+#define SHMBUS_WAIT_VALID	(SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE | \
+				 SHMBUS_WAIT_CLOCK_MASK)
+
 static bool shmbus_reserved_zero(const __u64 *reserved, size_t n)
 {
 	size_t i;
@@ -75,7 +84,7 @@ static long shmbus_ioctl_bind(struct file *file, struct shmbus_bind __user *uarg
 		return -EFAULT;
 	create = a.flags & SHMBUS_BIND_CREATE;
 	if (!shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
-	    (a.flags & ~SHMBUS_BIND_FLAGS) ||
+	    (a.flags & ~SHMBUS_BIND_VALID) ||
 	    ((a.flags & SHMBUS_BIND_EXCL) && !create) ||
 	    (create && (a.mode & ~0777)))
 		return -EINVAL;
@@ -161,7 +170,7 @@ static long shmbus_ioctl_wait(struct file *file, struct shmbus_wait __user *uarg
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
-	    !a.bitset || (a.flags & ~SHMBUS_WAIT_FLAGS))
+	    !a.bitset || (a.flags & ~SHMBUS_WAIT_VALID))
 		return -EINVAL;
 	return shmbus_wait(file->private_data, &a);
 }
@@ -204,7 +213,7 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 		return -ENOMEM;
 	if (copy_from_user(entries, u64_to_user_ptr(a.entries), a.nr * sizeof(*entries)))
 		ret = -EFAULT;
-	else if (a.flags & ~SHMBUS_WAIT_FLAGS)
+	else if (a.flags & ~SHMBUS_WAIT_VALID)
 		ret = -EINVAL;
 	else
 		ret = shmbus_waitv(file, entries, a.nr, a.flags, a.timeout_ns);

@@ -360,7 +360,7 @@ static void pick_timeout(struct worker *w, __u32 *flags, __u64 *ns, bool *bad)
 		break;
 	case 5:
 		*flags |= 1U << (2 + below(w, 30));
-		*bad = (*flags & ~SHMBUS_WAIT_FLAGS) || (*flags & SHMBUS_WAIT_CLOCK_MASK) ==
+		*bad = (*flags & ~WAIT_FLAGS_KNOWN) || (*flags & SHMBUS_WAIT_CLOCK_MASK) ==
 			SHMBUS_WAIT_CLOCK_MASK;
 		break;
 	case 6:
@@ -562,7 +562,7 @@ static errset bind_outcomes(struct worker *w, struct slot *s, struct shmbus_bind
 	bool too_big = b->size > w->sh->max_region;
 	errset set = 0;
 
-	if (bad || (b->flags & ~SHMBUS_BIND_FLAGS) ||
+	if (bad || (b->flags & ~BIND_FLAGS_KNOWN) ||
 	    ((b->flags & SHMBUS_BIND_EXCL) && !create) || (create && (b->mode & ~0777)))
 		return E(EINVAL);
 	if (kind == NAME_LONG)

@@ -143,6 +143,11 @@ static inline void shmbus_ensure_loaded(void)
 #include <linux/capability.h>
 #include <linux/shmbus.h>
 
+/* The flags of the ABI these tests check (the module keeps its masks private). */
+#define BIND_FLAGS_KNOWN	(SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL | SHMBUS_BIND_RDONLY)
+#define WAIT_FLAGS_KNOWN	(SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE | \
+				 SHMBUS_WAIT_CLOCK_MASK)
+
 /* Stay root but give up capability @cap in all sets: 0 or -1. */
 static inline int shmbus_drop_cap(int cap)
 {

@@ -435,7 +435,7 @@ TEST_F(ww, wait_bitset_zero_einval)
 	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
 }
 
-/* WAIT: a flag outside SHMBUS_WAIT_FLAGS is EINVAL. */
+/* WAIT: a flag other than the timeout mode and clock bits is EINVAL. */
 TEST_F(ww, wait_unknown_flags_einval)
 {
 	const __u32 flags[] = { 0x4, 0x8, 0x40, 0x100, 0x80000000 };

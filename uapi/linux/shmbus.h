@@ -29,8 +29,6 @@
 #define SHMBUS_BIND_CREATE	0x1	/* create if it does not exist */
 #define SHMBUS_BIND_EXCL	0x2	/* with CREATE: fail if it exists */
 #define SHMBUS_BIND_RDONLY	0x4	/* read-only handle, for ever */
-#define SHMBUS_BIND_FLAGS	(SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL | \
-				 SHMBUS_BIND_RDONLY)
 
 /**
  * struct shmbus_bind - bind a handle to a region
@@ -157,8 +155,6 @@ struct shmbus_chown {
 #define SHMBUS_WAIT_CLOCK_REALTIME	0x10
 #define SHMBUS_WAIT_CLOCK_BOOTTIME	0x20
 #define SHMBUS_WAIT_CLOCK_MASK	0x30
-#define SHMBUS_WAIT_FLAGS	(SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE | \
-				 SHMBUS_WAIT_CLOCK_MASK)
 
 /* Bitsets select which waiters a wake reaches; 0 is EINVAL. */
 #define SHMBUS_BITSET_ANY	0xffffffffU
