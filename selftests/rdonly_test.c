@@ -413,37 +413,21 @@ static __u32 load(__u32 *p)
 static pid_t fork_tracked(FIXTURE_DATA(region) *self)
 {
 	pid_t pid = fork();
-	int i;
 
 	if (pid <= 0)
 		return pid;
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		if (self->pids[i] <= 0) {
-			self->pids[i] = pid;
-			return pid;
-		}
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
+	return shmbus_track_child(self->pids, MAX_CHILDREN, pid) ? -1 : pid;
 }
 
 static void forget(FIXTURE_DATA(region) *self, pid_t pid)
 {
-	int i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (self->pids[i] == pid)
-			self->pids[i] = 0;
+	shmbus_forget_child(self->pids, MAX_CHILDREN, pid);
 }
 
 /* SIGKILL a child and reap it: its handles are released when this returns. */
 static int kill_child(FIXTURE_DATA(region) *self, pid_t pid)
 {
-	int ret = kill(pid, SIGKILL) || waitpid(pid, NULL, 0) != pid ? -1 : 0;
-
-	forget(self, pid);
-	return ret;
+	return shmbus_kill_child(self->pids, MAX_CHILDREN, pid);
 }
 
 /* Reap a child that exits by itself: its exit status, or -1 if a signal killed it. */

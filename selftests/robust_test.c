@@ -303,37 +303,15 @@ FIXTURE_TEARDOWN(robust)
 	region_cleanup(self);
 }
 
-/* Remember a child, so that teardown kills it whatever happens. */
-static void track(FIXTURE_DATA(robust) *self, pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		if (self->pids[i] <= 0) {
-			self->pids[i] = pid;
-			return;
-		}
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 static void forget(FIXTURE_DATA(robust) *self, pid_t pid)
 {
-	int i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (self->pids[i] == pid)
-			self->pids[i] = 0;
+	shmbus_forget_child(self->pids, MAX_CHILDREN, pid);
 }
 
 /* SIGKILL a child and reap it (its handles are released when this returns). */
 static int kill_child(FIXTURE_DATA(robust) *self, pid_t pid)
 {
-	int ret = kill(pid, SIGKILL) || waitpid(pid, NULL, 0) != pid ? -1 : 0;
-
-	forget(self, pid);
-	return ret;
+	return shmbus_kill_child(self->pids, MAX_CHILDREN, pid);
 }
 
 /*
@@ -361,7 +339,7 @@ static pid_t fork_tracked(FIXTURE_DATA(robust) *self)
 	pid_t pid = fork();
 
 	if (pid > 0)
-		track(self, pid);
+		shmbus_track_child(self->pids, MAX_CHILDREN, pid);
 	return pid;
 }
 

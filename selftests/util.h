@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SHMBUS_DEV "/dev/shmbus"
@@ -180,6 +182,44 @@ static inline int shmbus_regions_lists(const char *name)
 			found = 1;
 	fclose(f);
 	return found;
+}
+
+/*
+ * Children a fixture forked, in @pids[@n] (0: a free slot), so that its
+ * teardown can kill whatever is left.  Track: 0, or -1 (no room: the child
+ * is killed and reaped at once).
+ */
+static inline int shmbus_track_child(pid_t *pids, int n, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (pids[i] <= 0) {
+			pids[i] = pid;
+			return 0;
+		}
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static inline void shmbus_forget_child(pid_t *pids, int n, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			pids[i] = 0;
+}
+
+/* SIGKILL a tracked child and reap it (its handles are released when this returns). */
+static inline int shmbus_kill_child(pid_t *pids, int n, pid_t pid)
+{
+	int ret = kill(pid, SIGKILL) || waitpid(pid, NULL, 0) != pid ? -1 : 0;
+
+	shmbus_forget_child(pids, n, pid);
+	return ret;
 }
 
 /* A region name unique to this process: "TAG-PID". */
