@@ -23,13 +23,13 @@ struct shmbus_regions_iter {
 	bool all;	/* every namespace's regions, not only the reader's */
 };
 
-/* shmbus_lock is held from start to stop. */
+/* shmbus_regions_lock is held from start to stop. */
 static void *shmbus_regions_start(struct seq_file *m, loff_t *pos)
 {
 	struct shmbus_regions_iter *iter = m->private;
 
 	iter->all = shmbus_sees_all_namespaces(m->file);
-	mutex_lock(&shmbus_lock);
+	mutex_lock(&shmbus_regions_lock);
 	return seq_list_start_head(&shmbus_regions, *pos);
 }
 
@@ -40,7 +40,7 @@ static void *shmbus_regions_next(struct seq_file *m, void *v, loff_t *pos)
 
 static void shmbus_regions_stop(struct seq_file *m, void *v)
 {
-	mutex_unlock(&shmbus_lock);
+	mutex_unlock(&shmbus_regions_lock);
 }
 
 static int shmbus_regions_show(struct seq_file *m, void *v)

@@ -12,11 +12,11 @@
  * VMA's close, whose map file the core mm puts only afterwards), or in the
  * namespace worker, which module exit cancels synchronously.
  *
- * shmbus_lock is taken by the slow paths only (bind, unlink, the last put,
- * /proc): it protects the name hash, the namespaces, the creators' quota
- * entries, the list of regions and the limits' totals.  Regions in the list
- * or the hash always have a reference: the last put takes shmbus_lock
- * (kref_put_mutex()) before it removes them.
+ * shmbus_regions_lock guards the region table and is taken by the slow paths
+ * only (bind, unlink, the last put, /proc): the name hash, the namespaces,
+ * the creators' quota entries, the list of regions and the limits' totals.
+ * Regions in the list or the hash always have a reference: the last put
+ * takes shmbus_regions_lock (kref_put_mutex()) before it removes them.
  *
  * Every region is charged, from creation to free, to its IPC namespace
  * (max_regions, max_total_bytes: like SysV's shmmni and shmall, so one
@@ -72,7 +72,7 @@ MODULE_PARM_DESC(max_user_regions,
 
 /**
  * struct shmbus_user - what one creator's regions use, for its quota
- * @node: entry in shmbus_users; protected by shmbus_lock
+ * @node: entry in shmbus_users; protected by shmbus_regions_lock
  * @uid: the creator's euid
  * @nr_regions: live regions it created, in any namespace
  * @nr_bytes: sum of their sizes
@@ -87,7 +87,7 @@ struct shmbus_user {
 };
 
 /* Slow paths only: names, namespaces, users, the region list, the totals. */
-DEFINE_MUTEX(shmbus_lock);
+DEFINE_MUTEX(shmbus_regions_lock);
 LIST_HEAD(shmbus_regions);
 static LIST_HEAD(shmbus_namespaces);
 static DEFINE_HASHTABLE(shmbus_names, 8);
@@ -122,7 +122,7 @@ static struct shmbus_ns *__shmbus_ns_find(struct ipc_namespace *ipc_ns)
 {
 	struct shmbus_ns *ns;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	list_for_each_entry(ns, &shmbus_namespaces, node)
 		if (ns->ipc_ns == ipc_ns)
 			return ns;
@@ -134,7 +134,7 @@ static struct shmbus_ns *__shmbus_ns_find_inum(u64 inum)
 {
 	struct shmbus_ns *ns;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	list_for_each_entry(ns, &shmbus_namespaces, node)
 		if (ns->ipc_ns->ns.inum == inum)
 			return ns;
@@ -147,7 +147,7 @@ static struct shmbus_ns *__shmbus_ns_charge(struct ipc_namespace *ipc_ns,
 {
 	struct shmbus_ns *ns;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	ns = __shmbus_ns_find(ipc_ns);
 	if (!ns) {
 		ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
@@ -163,7 +163,7 @@ static struct shmbus_ns *__shmbus_ns_charge(struct ipc_namespace *ipc_ns,
 
 static void __shmbus_ns_uncharge(struct shmbus_ns *ns, unsigned long size)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	ns->nr_bytes -= size;
 	if (--ns->nr_regions)
 		return;
@@ -176,7 +176,7 @@ static struct shmbus_user *__shmbus_user_find(kuid_t uid)
 {
 	struct shmbus_user *user;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	hash_for_each_possible(shmbus_users, user, node, __kuid_val(uid))
 		if (uid_eq(user->uid, uid))
 			return user;
@@ -188,7 +188,7 @@ static struct shmbus_user *__shmbus_user_charge(kuid_t uid, unsigned long size)
 {
 	struct shmbus_user *user;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	user = __shmbus_user_find(uid);
 	if (!user) {
 		user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
@@ -204,7 +204,7 @@ static struct shmbus_user *__shmbus_user_charge(kuid_t uid, unsigned long size)
 
 static void __shmbus_user_uncharge(struct shmbus_user *user, unsigned long size)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	user->nr_bytes -= size;
 	if (--user->nr_regions)
 		return;
@@ -215,7 +215,7 @@ static void __shmbus_user_uncharge(struct shmbus_user *user, unsigned long size)
 /* Charge a new region to its namespace, its creator and the totals. */
 static int __shmbus_charge(struct shmbus_region *r)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	r->ns = __shmbus_ns_charge(current_ipc_ns(), r->size);
 	if (!r->ns)
 		return -ENOMEM;
@@ -231,7 +231,7 @@ static int __shmbus_charge(struct shmbus_region *r)
 
 static void __shmbus_uncharge(struct shmbus_region *r)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	shmbus_nr_regions--;
 	shmbus_total_bytes -= r->size;
 	__shmbus_user_uncharge(r->user, r->size);
@@ -247,7 +247,7 @@ static struct shmbus_region *__shmbus_lookup(struct shmbus_ns *ns, const char *n
 {
 	struct shmbus_region *r;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	hash_for_each_possible(shmbus_names, r, name_node, shmbus_name_hash(ns, name))
 		if (r->ns == ns && !strcmp(r->name, name))
 			return r;
@@ -256,7 +256,7 @@ static struct shmbus_region *__shmbus_lookup(struct shmbus_ns *ns, const char *n
 
 static void __shmbus_link(struct shmbus_region *r)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	hash_add(shmbus_names, &r->name_node, shmbus_name_hash(r->ns, r->name));
 	r->linked = true;
 	r->ns->nr_linked++;
@@ -266,22 +266,22 @@ static void __shmbus_link(struct shmbus_region *r)
 /* Remove the name; the caller drops the name's reference after unlocking. */
 static void __shmbus_unlink(struct shmbus_region *r)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	hash_del(&r->name_node);
 	r->linked = false;
 	r->ns->nr_linked--;
 }
 
-/* Called by kref_put_mutex() with shmbus_lock held; drops it. */
+/* Called by kref_put_mutex() with shmbus_regions_lock held; drops it. */
 static void shmbus_region_release(struct kref *ref)
 {
 	struct shmbus_region *r = container_of(ref, struct shmbus_region, ref);
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	WARN_ON_ONCE(r->linked);
 	list_del(&r->all_node);
 	__shmbus_uncharge(r);
-	mutex_unlock(&shmbus_lock);
+	mutex_unlock(&shmbus_regions_lock);
 
 	shmbus_robust_destroy(r);
 	/*
@@ -308,11 +308,11 @@ void shmbus_region_get(struct shmbus_region *r)
  * shmbus_region_put() - drop a reference; the last one frees the region
  * @r: the region
  *
- * Context: process context; takes shmbus_lock for the last reference.
+ * Context: process context; takes shmbus_regions_lock for the last reference.
  */
 void shmbus_region_put(struct shmbus_region *r)
 {
-	kref_put_mutex(&r->ref, shmbus_region_release, &shmbus_lock);
+	kref_put_mutex(&r->ref, shmbus_region_release, &shmbus_regions_lock);
 }
 
 /* Would one more region of @size bytes take a count over a limit? */
@@ -349,7 +349,7 @@ static int __shmbus_admit(u64 size)
 	struct shmbus_ns *ns;
 	int ret;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	ret = shmbus_size_ok(size);
 	if (ret)
 		return ret;
@@ -410,7 +410,7 @@ static u64 shmbus_key_to_id(u64 key)
 /* A fresh key, never used before, and its id; 0 is never an id. */
 static void __shmbus_new_key(struct shmbus_region *r)
 {
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	do {
 		r->key = ++shmbus_last_key;
 		r->id = shmbus_key_to_id(r->key);
@@ -418,9 +418,9 @@ static void __shmbus_new_key(struct shmbus_region *r)
 }
 
 /*
- * The backing file of a region that may be created, made before shmbus_lock
+ * The backing file of a region that may be created, made before shmbus_regions_lock
  * is taken: shmem may reclaim in the caller's memory cgroup meanwhile, and
- * the inode lock that sealing takes must not nest inside shmbus_lock, which
+ * the inode lock that sealing takes must not nest inside shmbus_regions_lock, which
  * the last put of a region takes under mmap_lock.  NULL when no region of
  * this size can be created anyway; an ERR_PTR is returned only if it could.
  */
@@ -455,7 +455,7 @@ static struct shmbus_region *__shmbus_region_create(const char *name, u64 size,
 	struct shmbus_region *r;
 	int ret;
 
-	lockdep_assert_held(&shmbus_lock);
+	lockdep_assert_held(&shmbus_regions_lock);
 	ret = __shmbus_admit(size);
 	if (ret)
 		return ERR_PTR(ret);
@@ -534,7 +534,7 @@ static struct shmbus_region *shmbus_open_named(const struct shmbus_bind *a)
 	struct shmbus_region *r;
 	struct shmbus_ns *ns;
 
-	mutex_lock(&shmbus_lock);
+	mutex_lock(&shmbus_regions_lock);
 	ns = __shmbus_ns_find(current_ipc_ns());
 	r = ns ? __shmbus_lookup(ns, a->name) : NULL;
 	if (r) {
@@ -556,7 +556,7 @@ static struct shmbus_region *shmbus_open_named(const struct shmbus_bind *a)
 			__shmbus_link(r);
 		}
 	}
-	mutex_unlock(&shmbus_lock);
+	mutex_unlock(&shmbus_regions_lock);
 	shmbus_backing_put(shm);
 	return r;
 }
@@ -566,9 +566,9 @@ static struct shmbus_region *shmbus_create_anonymous(const struct shmbus_bind *a
 	struct file *shm = shmbus_backing_create("", a->size);
 	struct shmbus_region *r;
 
-	mutex_lock(&shmbus_lock);
+	mutex_lock(&shmbus_regions_lock);
 	r = __shmbus_region_create("", a->size, a->mode, &shm);
-	mutex_unlock(&shmbus_lock);
+	mutex_unlock(&shmbus_regions_lock);
 	shmbus_backing_put(shm);
 	return r;
 }
@@ -644,22 +644,22 @@ int shmbus_unlink(const char *name, u64 ns_inum)
 
 	if (ns_inum && !(shmbus_in_init_ipc_ns() && capable(CAP_SYS_ADMIN)))
 		return -EPERM;
-	mutex_lock(&shmbus_lock);
+	mutex_lock(&shmbus_regions_lock);
 	if (ns_inum)
 		ns = __shmbus_ns_find_inum(ns_inum);
 	else
 		ns = __shmbus_ns_find(current_ipc_ns());
 	r = ns ? __shmbus_lookup(ns, name) : NULL;
 	if (!r) {
-		mutex_unlock(&shmbus_lock);
+		mutex_unlock(&shmbus_regions_lock);
 		return -ENOENT;
 	}
 	if (!shmbus_may_admin(r)) {
-		mutex_unlock(&shmbus_lock);
+		mutex_unlock(&shmbus_regions_lock);
 		return -EPERM;
 	}
 	__shmbus_unlink(r);
-	mutex_unlock(&shmbus_lock);
+	mutex_unlock(&shmbus_regions_lock);
 	shmbus_region_put(r);
 	return 0;
 }
@@ -803,7 +803,7 @@ void shmbus_stats(bool all, unsigned int *regions, unsigned long *pages,
 	unsigned long sum = 0;
 	struct shmbus_region *r;
 
-	mutex_lock(&shmbus_lock);
+	mutex_lock(&shmbus_regions_lock);
 	if (all) {
 		*regions = shmbus_nr_regions;
 		*bytes = shmbus_total_bytes;
@@ -815,7 +815,7 @@ void shmbus_stats(bool all, unsigned int *regions, unsigned long *pages,
 	list_for_each_entry(r, &shmbus_regions, all_node)
 		if (all || r->ns == ns)
 			sum += shmbus_region_pages(r);
-	mutex_unlock(&shmbus_lock);
+	mutex_unlock(&shmbus_regions_lock);
 	*pages = sum;
 }
 
@@ -833,7 +833,7 @@ static void shmbus_ns_gc(struct work_struct *work)
 	int bkt;
 
 	do {
-		mutex_lock(&shmbus_lock);
+		mutex_lock(&shmbus_regions_lock);
 		dead = NULL;
 		hash_for_each_safe(shmbus_names, bkt, tmp, r, name_node) {
 			ns = r->ns;
@@ -844,7 +844,7 @@ static void shmbus_ns_gc(struct work_struct *work)
 			}
 		}
 		again = !hash_empty(shmbus_names);
-		mutex_unlock(&shmbus_lock);
+		mutex_unlock(&shmbus_regions_lock);
 		if (dead)
 			shmbus_region_put(dead);
 	} while (dead);

@@ -6,7 +6,8 @@
  * held, never the other way round.
  *
  *   shmbus_handle.bind_lock         bind, owner id
- *     shmbus_lock                   names, namespaces, users, regions, totals
+ *     shmbus_regions_lock         the region table: names, namespaces,
+ *                                 users, the list of regions, totals
  *       shmbus_region.perm_lock     uid, gid, mode (spinlock)
  *     shmbus_region.robust_lock     lock-word registry, owner ids
  *       folio lock                  of a lock word's page, at recovery
@@ -17,10 +18,11 @@
  *   shmbus_handle.watch_lock        a handle's watches
  *     shmbus_bucket.lock
  *   mmap_lock                       the core mm's: a VMA's close may drop a
- *     shmbus_lock                   region's last reference
+ *     shmbus_regions_lock         region's last reference
  *
- * shmbus_lock is never held while a shmem inode lock is taken (a region's
- * backing file is set up before it) nor while waiting for a folio lock.
+ * shmbus_regions_lock is never held while a shmem inode lock is taken (a
+ * region's backing file is set up before it) nor while waiting for a folio
+ * lock.
  * Functions whose names start with "__" expect the caller to hold the lock
  * they work under, and say so with lockdep_assert_held().
  */
@@ -49,7 +51,7 @@ struct shmbus_waiter;
 
 /**
  * struct shmbus_ns - shmbus' view of one IPC namespace
- * @node: entry in the list of namespaces; protected by shmbus_lock
+ * @node: entry in the list of namespaces; protected by shmbus_regions_lock
  * @ipc_ns: the namespace; shmbus holds one reference for all its regions
  * @nr_regions: live regions created in the namespace (max_regions)
  * @nr_linked: of those, regions whose name is linked
@@ -81,8 +83,8 @@ struct shmbus_ns {
  * @user: the creator's quota entry, charged for it (chown keeps it)
  * @name: NUL-terminated name, "" for an anonymous region
  * @name_node: entry in the name hash while the name is linked
- * @linked: the name is in the hash; protected by shmbus_lock
- * @all_node: entry in shmbus_regions; protected by shmbus_lock
+ * @linked: the name is in the hash; protected by shmbus_regions_lock
+ * @all_node: entry in shmbus_regions; protected by shmbus_regions_lock
  * @perm_lock: protects @uid, @gid and @mode
  * @uid: owner
  * @gid: owner group
@@ -162,7 +164,7 @@ struct shmbus_handle {
 };
 
 /* The lock over names, namespaces, users, the list of regions and totals. */
-extern struct mutex shmbus_lock;
+extern struct mutex shmbus_regions_lock;
 extern struct list_head shmbus_regions;
 
 /**
