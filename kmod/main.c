@@ -4,7 +4,7 @@
  * wait/wake, exposed as the misc device /dev/shmbus.
  *
  * This file holds the device: module init and exit, the handle's file
- * operations (open, release, poll and read of watch events) and REOPEN.
+ * operations (open, release; poll and read are watch.c's) and REOPEN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,11 +12,13 @@
 #include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "shmbus.h"
+
+#define CREATE_TRACE_POINTS
+#include "shmbus_trace.h"
 
 static const struct file_operations shmbus_fops;
 
@@ -63,43 +65,6 @@ static int shmbus_release(struct inode *inode, struct file *file)
 	shmbus_handle_unbind(h);
 	shmbus_handle_free(h);
 	return 0;
-}
-
-/* A watched word was woken: report it to poll(). */
-static __poll_t shmbus_poll(struct file *file, struct poll_table_struct *pt)
-{
-	struct shmbus_handle *h = file->private_data;
-
-	poll_wait(file, &h->watch_wq, pt);
-	return atomic64_read(&h->watch_events) ? EPOLLIN | EPOLLRDNORM : 0;
-}
-
-/* Read and reset the number of wakes seen on watched words (8 bytes). */
-static ssize_t shmbus_read(struct file *file, char __user *buf, size_t len, loff_t *ppos)
-{
-	struct shmbus_handle *h = file->private_data;
-	u64 events;
-	int ret;
-
-	if (!shmbus_handle_region(h))
-		return -ENXIO;
-	if (len < sizeof(events))
-		return -EINVAL;
-	for (;;) {
-		events = atomic64_xchg(&h->watch_events, 0);
-		if (events)
-			break;
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		ret = wait_event_interruptible(h->watch_wq, atomic64_read(&h->watch_events));
-		if (ret)
-			return ret;
-	}
-	if (put_user(events, (u64 __user *)buf)) {
-		atomic64_add(events, &h->watch_events);
-		return -EFAULT;
-	}
-	return sizeof(events);
 }
 
 /**
@@ -160,8 +125,8 @@ static const struct file_operations shmbus_fops = {
 	.open		= shmbus_open,
 	.release	= shmbus_release,
 	.mmap		= shmbus_mmap,
-	.poll		= shmbus_poll,
-	.read		= shmbus_read,
+	.poll		= shmbus_watch_poll,
+	.read		= shmbus_watch_read,
 	.unlocked_ioctl	= shmbus_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= shmbus_show_fdinfo,
@@ -184,12 +149,12 @@ static int __init shmbus_init(void)
 	int ret;
 
 	shmbus_regions_init();
-	ret = shmbus_waitwake_init();
+	ret = shmbus_hash_init();
 	if (ret)
 		return ret;
 	ret = shmbus_proc_init();
 	if (ret)
-		goto err_waitwake;
+		goto err_hash;
 	ret = misc_register(&shmbus_misc);
 	if (ret) {
 		pr_err("cannot register misc device: %d\n", ret);
@@ -200,8 +165,8 @@ static int __init shmbus_init(void)
 
 err_proc:
 	shmbus_proc_exit();
-err_waitwake:
-	shmbus_waitwake_exit();
+err_hash:
+	shmbus_hash_exit();
 	return ret;
 }
 
@@ -210,7 +175,7 @@ static void __exit shmbus_exit(void)
 	misc_deregister(&shmbus_misc);
 	shmbus_proc_exit();
 	shmbus_regions_exit();
-	shmbus_waitwake_exit();
+	shmbus_hash_exit();
 }
 
 module_init(shmbus_init);

@@ -157,22 +157,15 @@ int shmbus_lock_unregister(struct shmbus_handle *h, u64 offset)
  * a hole (the word is 0, so nobody owns it); an ERR_PTR when it cannot be
  * swapped in (memory cgroup at its limit, I/O error).
  */
-static struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset)
+static struct folio *shmbus_word_folio_locked(struct shmbus_region *r, u64 offset)
 {
 	struct folio *folio;
 	int ret;
 
 	for (;;) {
-		folio = __filemap_get_folio(r->shm->f_mapping, offset >> PAGE_SHIFT,
-					    FGP_ENTRY | FGP_LOCK, 0);
-		if (!folio)
-			return NULL;
-		if (!xa_is_value(folio)) {
-			if (folio_test_uptodate(folio))
-				return folio;
-			folio_unlock(folio);
-			folio_put(folio);
-		}
+		folio = shmbus_word_folio(r, offset, FGP_LOCK);
+		if (folio != ERR_PTR(-EAGAIN))
+			return folio;
 		ret = shmbus_swapin(r, offset);
 		if (ret)
 			return ERR_PTR(ret);
@@ -203,7 +196,7 @@ static enum shmbus_recovery shmbus_recover_word(struct shmbus_region *r, u64 off
 	bool wrote = false;
 	u32 *word, old;
 
-	folio = shmbus_word_folio(r, offset);
+	folio = shmbus_word_folio_locked(r, offset);
 	if (!folio)
 		return SHMBUS_WORD_FREE;	/* a hole: the word is 0 */
 	if (IS_ERR(folio))

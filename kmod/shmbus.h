@@ -35,6 +35,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -44,10 +45,13 @@
 
 #define SHMBUS_VERSION "0.2.0"
 
+struct folio;
 struct ipc_namespace;
+struct poll_table_struct;
 struct seq_file;
 struct shmbus_user;
 struct shmbus_waiter;
+struct task_struct;
 
 /**
  * struct shmbus_ns - shmbus' view of one IPC namespace
@@ -199,20 +203,138 @@ void shmbus_stats(bool all, unsigned int *regions, unsigned long *pages,
 void shmbus_regions_init(void);
 void shmbus_regions_exit(void);
 
+/* core.c: the hash of buckets and the one way of queueing on a word */
+
+/**
+ * struct shmbus_bucket - one hash bucket of waiters
+ * @waiters: queued waiters and watchers, read without the lock by WAKE
+ * @lock: protects @tree, @seq and the waiters in the tree
+ * @tree: waiters and watchers, ordered by (region key, offset, seq)
+ * @seq: arrival number of the next waiter queued here
+ */
+struct shmbus_bucket {
+	atomic_t waiters;
+	spinlock_t lock;	/* protects tree and seq */
+	struct rb_root tree;
+	u64 seq;
+} ____cacheline_aligned_in_smp;
+
+struct shmbus_wait_ctx;
+
+/**
+ * struct shmbus_waiter - a task, or a poll watch, queued on a word
+ * @node: entry in the bucket's tree; RB_EMPTY_NODE() when not queued
+ * @bucket: the bucket it is queued on; changed only with that bucket's lock
+ *	(and the target's) held, by CMP_REQUEUE
+ * @region: region of the word
+ * @region_key: key, part 1 (the region's never-reused internal key)
+ * @offset: key, part 2
+ * @seq: arrival order among the waiters of the word (oldest first)
+ * @bitset: wakes must intersect it
+ * @task: the sleeping task, NULL for a watch
+ * @rdonly: queued through a read-only handle: woken by every wake-up that
+ *	reaches its word, never counted against one, never requeued, so that a
+ *	reader cannot take a writer's wake-up
+ * @watch: the handle to notify, for a watch
+ * @ctx: the wait this waiter is part of; NULL for a watch
+ * @woken: set (C) by the waker once the waiter is unlinked and may go
+ */
+struct shmbus_waiter {
+	struct rb_node node;
+	struct shmbus_bucket *bucket;
+	struct shmbus_region *region;
+	u64 region_key;
+	u64 offset;
+	u64 seq;
+	u32 bitset;
+	struct task_struct *task;
+	bool rdonly;
+	struct shmbus_handle *watch;
+	struct shmbus_wait_ctx *ctx;
+	int woken;
+};
+
+#define SHMBUS_WAKE_BATCH	32
+
+/**
+ * struct shmbus_wake_batch - tasks to wake once the bucket locks are dropped
+ * @nr: entries used in @tasks
+ * @tasks: the tasks, each with a reference; past SHMBUS_WAKE_BATCH, tasks
+ *	are woken with the lock held: correct, just slower
+ */
+struct shmbus_wake_batch {
+	unsigned int nr;
+	struct task_struct *tasks[SHMBUS_WAKE_BATCH];
+};
+
+/**
+ * shmbus_queued_inc() - count a coming waiter before it reads its word
+ * @r: the region of the word
+ * @b: the bucket it will be queued on
+ *
+ * The full barrier is (A) in the ordering argument at the top of waitwake.c.
+ */
+static inline void shmbus_queued_inc(struct shmbus_region *r, struct shmbus_bucket *b)
+{
+	atomic_inc(&r->nr_queued);
+	atomic_inc(&b->waiters);
+	smp_mb__after_atomic();	/* (A) */
+}
+
+/**
+ * shmbus_queued_dec() - undo shmbus_queued_inc()
+ * @r: the region of the word
+ * @b: the bucket
+ */
+static inline void shmbus_queued_dec(struct shmbus_region *r, struct shmbus_bucket *b)
+{
+	atomic_dec(&b->waiters);
+	atomic_dec(&r->nr_queued);
+}
+
+struct shmbus_bucket *shmbus_bucket_of(u64 region_key, u64 offset);
+struct shmbus_waiter *__shmbus_first_waiter(struct shmbus_bucket *b, u64 key, u64 offset);
+struct shmbus_waiter *shmbus_next_waiter(struct shmbus_waiter *w);
+int shmbus_word_ok(struct shmbus_region *r, u64 offset);
+struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset, int fgp);
+int shmbus_swapin(struct shmbus_region *r, u64 offset);
+void shmbus_buckets_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+	__acquires(&b1->lock) __acquires(&b2->lock);
+void shmbus_buckets_unlock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+	__releases(&b1->lock) __releases(&b2->lock);
+int shmbus_q_lock(struct shmbus_region *r, u64 offset, struct shmbus_bucket *b,
+		  struct shmbus_bucket *b2, u32 *val)
+	__acquires(&b->lock) __acquires(&b2->lock);
+void shmbus_q_unlock(struct shmbus_region *r, struct shmbus_bucket *b,
+		     struct shmbus_bucket *b2)
+	__releases(&b->lock) __releases(&b2->lock);
+void __shmbus_enqueue(struct shmbus_waiter *w, struct shmbus_bucket *b);
+void __shmbus_dequeue(struct shmbus_waiter *w);
+bool shmbus_unqueue(struct shmbus_waiter *w);
+void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
+			bool rdonly, u64 offset, u32 bitset);
+void shmbus_batch_wake(struct shmbus_wake_batch *batch);
+bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset);
+int shmbus_hash_init(void);
+void shmbus_hash_exit(void);
+
 /* waitwake.c */
 int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a);
 int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset);
 int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 		 unsigned int nr, u32 flags, u64 timeout_ns);
+void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batch *batch);
+
+/* requeue.c */
 int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a);
+
+/* watch.c */
 int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset);
 int shmbus_watch_remove(struct shmbus_handle *h, u64 offset);
 void shmbus_watch_release(struct shmbus_handle *h);
-int shmbus_word_ok(struct shmbus_region *r, u64 offset);
-bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset);
-int shmbus_swapin(struct shmbus_region *r, u64 offset);
-int shmbus_waitwake_init(void);
-void shmbus_waitwake_exit(void);
+void __shmbus_notify_watch(struct shmbus_waiter *w);
+__poll_t shmbus_watch_poll(struct file *file, struct poll_table_struct *pt);
+ssize_t shmbus_watch_read(struct file *file, char __user *buf, size_t len, loff_t *ppos);
 
 /* robust.c */
 int shmbus_owner_id(struct shmbus_handle *h);

@@ -1,25 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Futex-style wait/wake on 32-bit words of a region.
- *
- * Waiters sleep in a hash of buckets keyed by (region key, offset), never by
- * user address: a word is the same word whatever address each process maps
- * it at, a process may wait on a region it has not mapped, and since region
- * keys are never reused while the module is loaded, a freed region's key can
- * never collide with a new region's.  Each bucket has its own lock; there is
- * no global lock on these paths.  The hash is seeded with a secret random
- * value, so nobody can aim their waiters at another user's bucket, and a
- * bucket keeps its waiters in a tree ordered by (region key, offset,
- * arrival), so a wake-up visits only the waiters of its own word, however
- * many others (a user's thousands of poll watches) share the bucket.
- *
- * The word itself is read through the region's page cache (the shmem file),
- * not through a user mapping.  A page never touched is a hole and reads as
- * 0 without being allocated.  A page being faulted in, migrated or
- * collapsed into a huge page is in the page cache, locked and not yet
- * uptodate, before its contents are there: such a word is not read but
- * waited for (the folio lock), so a comparison only ever sees a value the
- * word held.
+ * WAIT, WAITV and WAKE: sleeping on words of regions and waking sleepers.
+ * The hash of wait queues and the word-reading rules are in core.c,
+ * CMP_REQUEUE in requeue.c, poll watches in watch.c.
  *
  * Ordering: how WAIT and WAKE lose no wake-up.  A waker stores a new value
  * from userspace, then calls WAKE; a waiter calls WAIT with the value it
@@ -56,77 +39,18 @@
  * woken (the wake wins) or unlinks itself.  CMP_REQUEUE moves waiters between
  * buckets with both locks held and updates ->bucket, so a waiter locks
  * READ_ONCE(->bucket) and checks it did not change before trusting it.
+ * Every queueing path counts, locks and reads through shmbus_q_lock() in
+ * core.c, which is the waiter's side of the diagram.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/file.h>
-#include <linux/hash.h>
-#include <linux/highmem.h>
 #include <linux/hrtimer.h>
-#include <linux/jhash.h>
-#include <linux/log2.h>
-#include <linux/mm.h>
-#include <linux/pagemap.h>
-#include <linux/poll.h>
-#include <linux/random.h>
-#include <linux/rbtree.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
 #include "shmbus.h"
-
-#define CREATE_TRACE_POINTS
 #include "shmbus_trace.h"
-
-/**
- * struct shmbus_bucket - one hash bucket of waiters
- * @waiters: queued waiters and watchers, read without the lock by WAKE
- * @lock: protects @tree, @seq and the waiters in the tree
- * @tree: waiters and watchers, ordered by (region key, offset, seq)
- * @seq: arrival number of the next waiter queued here
- */
-struct shmbus_bucket {
-	atomic_t waiters;
-	spinlock_t lock;	/* protects tree and seq */
-	struct rb_root tree;
-	u64 seq;
-} ____cacheline_aligned_in_smp;
-
-/**
- * struct shmbus_waiter - a task, or a poll watch, queued on a word
- * @node: entry in the bucket's tree; RB_EMPTY_NODE() when not queued
- * @bucket: the bucket it is queued on; changed only with that bucket's lock
- *	(and the target's) held, by CMP_REQUEUE
- * @region: region of the word
- * @region_key: key, part 1 (the region's never-reused internal key)
- * @offset: key, part 2
- * @seq: arrival order among the waiters of the word (oldest first)
- * @bitset: wakes must intersect it
- * @task: the sleeping task, NULL for a watch
- * @rdonly: queued through a read-only handle: woken by every wake-up that
- *	reaches its word, never counted against one, never requeued, so that a
- *	reader cannot take a writer's wake-up
- * @watch: the handle to notify, for a watch
- * @ctx: the wait this waiter is part of; NULL for a watch
- * @woken: set (C) by the waker once the waiter is unlinked and may go
- */
-struct shmbus_waiter {
-	struct rb_node node;
-	struct shmbus_bucket *bucket;
-	struct shmbus_region *region;
-	u64 region_key;
-	u64 offset;
-	u64 seq;
-	u32 bitset;
-	struct task_struct *task;
-	bool rdonly;
-	struct shmbus_handle *watch;
-	struct shmbus_wait_ctx *ctx;
-	int woken;
-};
 
 /**
  * struct shmbus_wait_ctx - one task's WAIT or WAITV
@@ -144,165 +68,6 @@ struct shmbus_wait_ctx {
 	atomic_t counted;
 };
 
-#define SHMBUS_WAKE_BATCH	32
-
-/*
- * Tasks to wake once the bucket locks are dropped.  Past the batch size,
- * tasks are woken with the lock held: correct, just slower.
- */
-struct shmbus_wake_batch {
-	unsigned int nr;
-	struct task_struct *tasks[SHMBUS_WAKE_BATCH];
-};
-
-static struct shmbus_bucket *shmbus_buckets;
-static unsigned int shmbus_bucket_bits;
-static u32 shmbus_hash_seed __read_mostly;
-
-static struct shmbus_bucket *shmbus_bucket_of(u64 region_key, u64 offset)
-{
-	u32 key[4] = {
-		lower_32_bits(region_key), upper_32_bits(region_key),
-		lower_32_bits(offset), upper_32_bits(offset),
-	};
-
-	return &shmbus_buckets[hash_32(jhash2(key, 4, shmbus_hash_seed), shmbus_bucket_bits)];
-}
-
-/* Order of the bucket tree: by word, then by arrival. */
-static int shmbus_waiter_cmp(const struct shmbus_waiter *w, u64 key, u64 offset, u64 seq)
-{
-	if (w->region_key != key)
-		return w->region_key < key ? -1 : 1;
-	if (w->offset != offset)
-		return w->offset < offset ? -1 : 1;
-	if (w->seq != seq)
-		return w->seq < seq ? -1 : 1;
-	return 0;
-}
-
-static bool shmbus_waiter_on(const struct shmbus_waiter *w, u64 key, u64 offset)
-{
-	return w->region_key == key && w->offset == offset;
-}
-
-/* The oldest waiter of the word (@key, @offset) in @b, or NULL. */
-static struct shmbus_waiter *__shmbus_first_waiter(struct shmbus_bucket *b, u64 key,
-						   u64 offset)
-{
-	struct rb_node *n = b->tree.rb_node;
-	struct shmbus_waiter *first = NULL, *w;
-
-	lockdep_assert_held(&b->lock);
-	while (n) {
-		w = rb_entry(n, struct shmbus_waiter, node);
-		if (shmbus_waiter_cmp(w, key, offset, 0) < 0) {
-			n = n->rb_right;
-		} else {
-			first = w;
-			n = n->rb_left;
-		}
-	}
-	return first && shmbus_waiter_on(first, key, offset) ? first : NULL;
-}
-
-/* The next waiter of the same word after @w, or NULL. */
-static struct shmbus_waiter *shmbus_next_waiter(struct shmbus_waiter *w)
-{
-	struct rb_node *n = rb_next(&w->node);
-	struct shmbus_waiter *next;
-
-	if (!n)
-		return NULL;
-	next = rb_entry(n, struct shmbus_waiter, node);
-	return shmbus_waiter_on(next, w->region_key, w->offset) ? next : NULL;
-}
-
-/**
- * shmbus_word_ok() - validate the offset of a word in a region
- * @r: the region
- * @offset: byte offset
- *
- * Return: 0, or -EINVAL if it is not 4-byte aligned or not inside.
- */
-int shmbus_word_ok(struct shmbus_region *r, u64 offset)
-{
-	if (offset & 3 || offset >= r->size || r->size - offset < sizeof(u32))
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * Read a word under a bucket lock, so without sleeping.  -EAGAIN means the
- * page is in swap: drop the lock, shmbus_swapin(), try again.
- */
-static int shmbus_read_word_atomic(struct shmbus_region *r, u64 offset, u32 *val)
-{
-	struct address_space *mapping = r->shm->f_mapping;
-	pgoff_t index = offset >> PAGE_SHIFT;
-	struct folio *folio;
-	void *kaddr;
-
-	folio = __filemap_get_folio(mapping, index, FGP_ENTRY, 0);
-	if (!folio) {
-		*val = 0;	/* a hole: never touched, reads as zero */
-		return 0;
-	}
-	if (xa_is_value(folio))
-		return -EAGAIN;
-	/*
-	 * Not uptodate: being faulted in, or the new copy of a page being
-	 * migrated or collapsed, whose data may not be there yet.  Its
-	 * folio lock is held until it is: wait for it in shmbus_swapin().
-	 */
-	if (!folio_test_uptodate(folio)) {
-		folio_put(folio);
-		return -EAGAIN;
-	}
-	kaddr = kmap_local_page(folio_file_page(folio, index));
-	*val = READ_ONCE(*(u32 *)(kaddr + offset_in_page(offset)));
-	kunmap_local(kaddr);
-	folio_put(folio);
-	return 0;
-}
-
-/**
- * shmbus_swapin() - make the page holding a word readable
- * @r: the region
- * @offset: byte offset of the word
- *
- * Brings the page back from swap, or waits (on its folio lock) until a page
- * being faulted in, migrated or collapsed is uptodate.
- *
- * Context: may sleep.  Return: 0 or -errno.
- */
-int shmbus_swapin(struct shmbus_region *r, u64 offset)
-{
-	struct address_space *mapping = r->shm->f_mapping;
-	struct page *page;
-
-	page = shmem_read_mapping_page_gfp(mapping, offset >> PAGE_SHIFT,
-					   mapping_gfp_mask(mapping));
-	if (IS_ERR(page))
-		return PTR_ERR(page);
-	put_page(page);
-	return 0;
-}
-
-/* Count a waiter in its region and bucket before it reads its word. */
-static void shmbus_queued_inc(struct shmbus_region *r, struct shmbus_bucket *b)
-{
-	atomic_inc(&r->nr_queued);
-	atomic_inc(&b->waiters);
-	smp_mb__after_atomic();	/* (A), see the comment at the top */
-}
-
-static void shmbus_queued_dec(struct shmbus_region *r, struct shmbus_bucket *b)
-{
-	atomic_dec(&b->waiters);
-	atomic_dec(&r->nr_queued);
-}
-
 static void shmbus_batch_add(struct shmbus_wake_batch *batch, struct task_struct *task)
 {
 	if (batch->nr < SHMBUS_WAKE_BATCH) {
@@ -311,17 +76,6 @@ static void shmbus_batch_add(struct shmbus_wake_batch *batch, struct task_struct
 	}
 	wake_up_process(task);
 	put_task_struct(task);
-}
-
-static void shmbus_batch_wake(struct shmbus_wake_batch *batch)
-{
-	unsigned int i;
-
-	for (i = 0; i < batch->nr; i++) {
-		wake_up_process(batch->tasks[i]);
-		put_task_struct(batch->tasks[i]);
-	}
-	batch->nr = 0;
 }
 
 /* Is ws[i] the first entry of its region?  (Count a task once per region.) */
@@ -352,38 +106,12 @@ static void shmbus_uncount_sleeper(struct shmbus_wait_ctx *ctx)
 		shmbus_count_sleeper(ctx, -1);
 }
 
-/* Put @w, whose bucket's waiters count is already raised, on @b, newest. */
-static void __shmbus_enqueue(struct shmbus_waiter *w, struct shmbus_bucket *b)
-{
-	struct rb_node **link = &b->tree.rb_node, *parent = NULL;
-
-	lockdep_assert_held(&b->lock);
-	WRITE_ONCE(w->bucket, b);
-	w->woken = 0;
-	w->seq = b->seq++;
-	while (*link) {
-		parent = *link;
-		if (shmbus_waiter_cmp(rb_entry(parent, struct shmbus_waiter, node),
-				      w->region_key, w->offset, w->seq) < 0)
-			link = &parent->rb_right;
-		else
-			link = &parent->rb_left;
-	}
-	rb_link_node(&w->node, parent, link);
-	rb_insert_color(&w->node, &b->tree);
-}
-
-/* Take @w off its bucket's tree and count it out. */
-static void __shmbus_dequeue(struct shmbus_waiter *w)
-{
-	lockdep_assert_held(&w->bucket->lock);
-	rb_erase(&w->node, &w->bucket->tree);
-	RB_CLEAR_NODE(&w->node);
-	shmbus_queued_dec(w->region, w->bucket);
-}
-
-/* Unlink a sleeping waiter and hand its task to the batch. */
-static void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batch *batch)
+/**
+ * __shmbus_mark_woken() - unlink a sleeping waiter and hand its task to a batch
+ * @w: a queued task's waiter; its bucket is locked
+ * @batch: the batch the task is woken from once the lock is dropped
+ */
+void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batch *batch)
 {
 	struct task_struct *task = w->task;
 
@@ -396,15 +124,6 @@ static void __shmbus_mark_woken(struct shmbus_waiter *w, struct shmbus_wake_batc
 	shmbus_batch_add(batch, task);
 }
 
-static void __shmbus_notify_watch(struct shmbus_waiter *w)
-{
-	struct shmbus_handle *h = w->watch;
-
-	lockdep_assert_held(&w->bucket->lock);
-	atomic64_inc(&h->watch_events);
-	wake_up_interruptible_poll(&h->watch_wq, EPOLLIN | EPOLLRDNORM);
-}
-
 /*
  * Queue @w, which describes the word to wait on, if the word holds
  * @expected.  Return: 0 when queued, -EAGAIN when the value differs.
@@ -415,54 +134,15 @@ static int shmbus_queue(struct shmbus_waiter *w, u32 expected)
 	u32 val;
 	int ret;
 
-	for (;;) {
-		shmbus_queued_inc(w->region, b);
-		spin_lock(&b->lock);
-		ret = shmbus_read_word_atomic(w->region, w->offset, &val);
-		if (ret != -EAGAIN)
-			break;
-		spin_unlock(&b->lock);
-		shmbus_queued_dec(w->region, b);
-		ret = shmbus_swapin(w->region, w->offset);
-		if (ret)
-			return ret;
+	ret = shmbus_q_lock(w->region, w->offset, b, b, &val);
+	if (ret || val != expected) {
+		shmbus_q_unlock(w->region, b, b);
+		return ret ?: -EAGAIN;
 	}
-	if (val != expected) {
-		spin_unlock(&b->lock);
-		shmbus_queued_dec(w->region, b);
-		return -EAGAIN;
-	}
-	__shmbus_enqueue(w, b);
-	spin_unlock(&b->lock);
+	__shmbus_enqueue(w, b);	/* keeps the count */
+	shmbus_buckets_unlock(b, b);
 	trace_shmbus_wait_start(w->region->id, w->offset, expected, w->bitset);
 	return 0;
-}
-
-/* Lock the bucket @w is queued on, following requeues. */
-static struct shmbus_bucket *shmbus_lock_waiter_bucket(struct shmbus_waiter *w)
-	__acquires(&w->bucket->lock)
-{
-	struct shmbus_bucket *b;
-
-	for (;;) {
-		b = READ_ONCE(w->bucket);
-		spin_lock(&b->lock);
-		if (b == READ_ONCE(w->bucket))
-			return b;
-		spin_unlock(&b->lock);
-	}
-}
-
-/* Take @w off its queue.  Return: true if a waker got there first. */
-static bool shmbus_unqueue(struct shmbus_waiter *w)
-{
-	struct shmbus_bucket *b = shmbus_lock_waiter_bucket(w);
-	bool woken = w->woken;
-
-	if (!woken)
-		__shmbus_dequeue(w);
-	spin_unlock(&b->lock);
-	return woken;
 }
 
 /* Dequeue the first @nr waiters; return the lowest woken index or -1. */
@@ -586,21 +266,6 @@ static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
 		trace_shmbus_wait_end(ws[i].region->id, ws[i].offset,
 				      woken >= 0 ? (int)i == woken : ret);
 	return woken >= 0 ? woken : ret;
-}
-
-static void shmbus_waiter_init(struct shmbus_waiter *w, struct shmbus_region *r,
-			       bool rdonly, u64 offset, u32 bitset)
-{
-	RB_CLEAR_NODE(&w->node);
-	w->region = r;
-	w->region_key = r->key;
-	w->offset = offset;
-	w->bitset = bitset;
-	w->task = current;
-	w->rdonly = rdonly;
-	w->watch = NULL;
-	w->ctx = NULL;
-	w->woken = 0;
 }
 
 /**
@@ -746,264 +411,4 @@ int shmbus_wake(struct shmbus_region *r, u64 offset, u32 count, u32 bitset)
 out:
 	trace_shmbus_wake(r->id, offset, count, bitset, woken);
 	return woken;
-}
-
-/* Lock two buckets in address order; the same bucket once. */
-static void shmbus_double_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
-	__acquires(&b1->lock) __acquires(&b2->lock)
-{
-	if (b1 > b2)
-		swap(b1, b2);
-	spin_lock(&b1->lock);
-	if (b1 != b2)
-		spin_lock_nested(&b2->lock, SINGLE_DEPTH_NESTING);
-	else
-		__acquire(&b2->lock);
-}
-
-static void shmbus_double_unlock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
-	__releases(&b1->lock) __releases(&b2->lock)
-{
-	spin_unlock(&b1->lock);
-	if (b1 != b2)
-		spin_unlock(&b2->lock);
-	else
-		__release(&b2->lock);
-}
-
-/* Move @w, queued on @from, to the word at @to in bucket @b2, newest. */
-static void __shmbus_requeue_one(struct shmbus_waiter *w, struct shmbus_bucket *b2, u64 to)
-{
-	lockdep_assert_held(&b2->lock);
-	__shmbus_dequeue(w);
-	w->offset = to;
-	atomic_inc(&w->region->nr_queued);
-	atomic_inc(&b2->waiters);
-	__shmbus_enqueue(w, b2);
-}
-
-/**
- * shmbus_cmp_requeue() - SHMBUS_IOC_CMP_REQUEUE
- * @r: the region
- * @a: arguments; flags, from != to and reserved fields checked; woken and
- *	requeued are set
- *
- * Return: woken + requeued, or -EINVAL or -EAGAIN.
- */
-int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
-{
-	struct shmbus_wake_batch batch = { .nr = 0 };
-	struct shmbus_bucket *b1, *b2;
-	struct shmbus_waiter *w, *tmp;
-	u32 val, woken = 0, moved = 0;
-	int ret;
-
-	ret = shmbus_word_ok(r, a->from) ?: shmbus_word_ok(r, a->to);
-	if (ret)
-		return ret;
-	b1 = shmbus_bucket_of(r->key, a->from);
-	b2 = shmbus_bucket_of(r->key, a->to);
-
-	for (;;) {
-		/* Waiters may land on @b2: count first, as a waiter does (A). */
-		shmbus_queued_inc(r, b2);
-		shmbus_double_lock(b1, b2);
-		ret = shmbus_read_word_atomic(r, a->from, &val);
-		if (ret != -EAGAIN)
-			break;
-		shmbus_double_unlock(b1, b2);
-		shmbus_queued_dec(r, b2);
-		ret = shmbus_swapin(r, a->from);
-		if (ret)
-			return ret;
-	}
-	if (val != a->expected) {
-		ret = -EAGAIN;
-		goto unlock;
-	}
-	for (w = __shmbus_first_waiter(b1, r->key, a->from); w; w = tmp) {
-		tmp = shmbus_next_waiter(w);	/* @w may move to @b2 */
-		if (w->watch) {
-			if (a->nr_wake)
-				__shmbus_notify_watch(w);
-			continue;
-		}
-		if (w->rdonly) {
-			__shmbus_mark_woken(w, &batch);
-			continue;
-		}
-		if (woken < a->nr_wake && woken < INT_MAX) {
-			__shmbus_mark_woken(w, &batch);
-			woken++;
-		} else if (moved < a->nr_requeue && woken + moved < INT_MAX) {
-			__shmbus_requeue_one(w, b2, a->to);
-			moved++;
-		}
-	}
-	a->woken = woken;
-	a->requeued = moved;
-	ret = woken + moved;
-unlock:
-	shmbus_double_unlock(b1, b2);
-	shmbus_queued_dec(r, b2);
-	shmbus_batch_wake(&batch);
-	trace_shmbus_wake(r->id, a->from, a->nr_wake, SHMBUS_BITSET_ANY, woken);
-	return ret;
-}
-
-/**
- * shmbus_word_has_sleepers() - does a task sleep on a word?
- * @r: the region
- * @offset: a validated word offset
- *
- * Return: true if at least one task (not a watch) is queued on the word.
- */
-bool shmbus_word_has_sleepers(struct shmbus_region *r, u64 offset)
-{
-	struct shmbus_bucket *b = shmbus_bucket_of(r->key, offset);
-	struct shmbus_waiter *w;
-	bool found = false;
-
-	if (!atomic_read(&r->nr_queued) || !atomic_read(&b->waiters))
-		return false;
-	spin_lock(&b->lock);
-	for (w = __shmbus_first_waiter(b, r->key, offset); w; w = shmbus_next_waiter(w)) {
-		if (w->task) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock(&b->lock);
-	return found;
-}
-
-/**
- * shmbus_watch_add() - SHMBUS_IOC_WATCH
- * @h: a bound handle
- * @offset: the word
- * @bitset: a checked, non-zero bitset
- *
- * Return: 0, -EINVAL, -EEXIST, -ENOSPC or -ENOMEM.
- */
-int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
-{
-	struct shmbus_region *r = shmbus_handle_region(h);
-	struct shmbus_waiter *watch;
-	struct shmbus_bucket *b;
-	unsigned int i;
-	int ret;
-
-	ret = shmbus_word_ok(r, offset);
-	if (ret)
-		return ret;
-	mutex_lock(&h->watch_lock);
-	for (i = 0; i < h->nr_watches; i++) {
-		if (h->watches[i]->offset == offset) {
-			ret = -EEXIST;
-			goto out;
-		}
-	}
-	if (h->nr_watches == SHMBUS_WATCH_MAX) {
-		ret = -ENOSPC;
-		goto out;
-	}
-	watch = kzalloc(sizeof(*watch), GFP_KERNEL_ACCOUNT);
-	if (!watch) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	shmbus_waiter_init(watch, r, false, offset, bitset);
-	watch->task = NULL;
-	watch->watch = h;
-	b = shmbus_bucket_of(r->key, offset);
-	shmbus_queued_inc(r, b);
-	spin_lock(&b->lock);
-	__shmbus_enqueue(watch, b);
-	spin_unlock(&b->lock);
-	h->watches[h->nr_watches++] = watch;
-out:
-	mutex_unlock(&h->watch_lock);
-	return ret;
-}
-
-static void shmbus_watch_free(struct shmbus_waiter *watch)
-{
-	shmbus_unqueue(watch);
-	kfree(watch);
-}
-
-/**
- * shmbus_watch_remove() - SHMBUS_IOC_UNWATCH
- * @h: a bound handle
- * @offset: the word
- *
- * Return: 0, -EINVAL or -ENOENT.
- */
-int shmbus_watch_remove(struct shmbus_handle *h, u64 offset)
-{
-	unsigned int i;
-	int ret;
-
-	ret = shmbus_word_ok(shmbus_handle_region(h), offset);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
-	mutex_lock(&h->watch_lock);
-	for (i = 0; i < h->nr_watches; i++) {
-		if (h->watches[i]->offset != offset)
-			continue;
-		shmbus_watch_free(h->watches[i]);
-		h->watches[i] = h->watches[--h->nr_watches];
-		h->watches[h->nr_watches] = NULL;
-		ret = 0;
-		break;
-	}
-	mutex_unlock(&h->watch_lock);
-	return ret;
-}
-
-/**
- * shmbus_watch_release() - drop every watch of a handle being released
- * @h: the handle
- */
-void shmbus_watch_release(struct shmbus_handle *h)
-{
-	unsigned int i;
-
-	for (i = 0; i < h->nr_watches; i++)
-		shmbus_watch_free(h->watches[i]);
-	h->nr_watches = 0;
-}
-
-/**
- * shmbus_waitwake_init() - allocate the hash of buckets
- *
- * 256 buckets per possible CPU, as futexes have.
- *
- * Return: 0 or -ENOMEM.
- */
-int shmbus_waitwake_init(void)
-{
-	unsigned long nr = roundup_pow_of_two(256 * num_possible_cpus());
-	unsigned long i;
-
-	shmbus_hash_seed = get_random_u32();
-	shmbus_bucket_bits = ilog2(nr);
-	shmbus_buckets = kvcalloc(nr, sizeof(*shmbus_buckets), GFP_KERNEL);
-	if (!shmbus_buckets)
-		return -ENOMEM;
-	for (i = 0; i < nr; i++) {
-		atomic_set(&shmbus_buckets[i].waiters, 0);
-		spin_lock_init(&shmbus_buckets[i].lock);
-		shmbus_buckets[i].tree = RB_ROOT;
-	}
-	return 0;
-}
-
-/**
- * shmbus_waitwake_exit() - free the hash; every waiter is gone by now
- */
-void shmbus_waitwake_exit(void)
-{
-	kvfree(shmbus_buckets);
 }
