@@ -3,17 +3,15 @@
  * shmbus: named, refcounted shared-memory regions with futex-style
  * wait/wake, exposed as the misc device /dev/shmbus.
  *
- * This file holds the device: module init and exit, the handle's file
- * operations (open, release; poll and read are watch.c's) and REOPEN.
+ * This file holds the device: module init and exit, and the handle's file
+ * operations (open, release; poll and read are watch.c's).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
-#include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "shmbus.h"
 
@@ -22,7 +20,12 @@
 
 static const struct file_operations shmbus_fops;
 
-static struct shmbus_handle *shmbus_handle_alloc(void)
+/**
+ * shmbus_handle_alloc() - a new, unbound handle
+ *
+ * Return: the handle, or NULL.
+ */
+struct shmbus_handle *shmbus_handle_alloc(void)
 {
 	struct shmbus_handle *h;
 
@@ -36,7 +39,11 @@ static struct shmbus_handle *shmbus_handle_alloc(void)
 	return h;
 }
 
-static void shmbus_handle_free(struct shmbus_handle *h)
+/**
+ * shmbus_handle_free() - free a handle that no file owns
+ * @h: the handle, unbound or unbound from by its release
+ */
+void shmbus_handle_free(struct shmbus_handle *h)
 {
 	mutex_destroy(&h->watch_lock);
 	mutex_destroy(&h->bind_lock);
@@ -79,45 +86,15 @@ struct shmbus_handle *shmbus_file_handle(struct file *file)
 }
 
 /**
- * shmbus_reopen() - SHMBUS_IOC_REOPEN: a new handle bound like @file
- * @file: a bound handle
+ * shmbus_handle_file() - a new file for a new, unbound handle
+ * @h: the handle, from shmbus_handle_alloc(); owned by the file on success
+ * @flags: O_ACCMODE bits and O_CLOEXEC
  *
- * The new handle has its own owner id.  Its access mode is @file's.
- *
- * Return: the new close-on-exec fd, or -ENXIO, -EMFILE, -ENOMEM.
+ * Return: the file, or an ERR_PTR.
  */
-int shmbus_reopen(struct file *file)
+struct file *shmbus_handle_file(struct shmbus_handle *h, int flags)
 {
-	struct shmbus_handle *old = file->private_data;
-	struct shmbus_region *r = shmbus_handle_region(old);
-	struct shmbus_handle *h;
-	struct file *new;
-	int fd;
-
-	if (!r)
-		return -ENXIO;
-	h = shmbus_handle_alloc();
-	if (!h)
-		return -ENOMEM;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		goto free;
-	new = anon_inode_getfile("[shmbus]", &shmbus_fops, h,
-				 (file->f_flags & O_ACCMODE) | O_CLOEXEC);
-	if (IS_ERR(new)) {
-		put_unused_fd(fd);
-		fd = PTR_ERR(new);
-		goto free;
-	}
-	shmbus_region_get(r);
-	atomic_inc(&r->nr_handles);
-	h->rdonly = old->rdonly;
-	h->region = r;
-	fd_install(fd, new);
-	return fd;
-free:
-	shmbus_handle_free(h);
-	return fd;
+	return anon_inode_getfile("[shmbus]", &shmbus_fops, h, flags);
 }
 
 static const struct file_operations shmbus_fops = {

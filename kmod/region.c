@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Region lifetime, naming, permissions and limits.
+ * Region lifetime, naming, permissions and limits, and binding handles to
+ * regions (BIND, REOPEN).
  *
  * A region is referenced (struct shmbus_region.ref) by its linked name, by
  * every handle bound to it and by every VMA that maps it; it is freed with
@@ -573,6 +574,18 @@ static struct shmbus_region *shmbus_create_anonymous(const struct shmbus_bind *a
 	return r;
 }
 
+/*
+ * Bind @h to @r, whose reference the caller passes on to the handle.  The
+ * handle is new or its bind_lock is held, so it is bound once.
+ */
+static void shmbus_attach(struct shmbus_handle *h, struct shmbus_region *r, bool rdonly)
+{
+	atomic_inc(&r->nr_handles);
+	h->rdonly = rdonly;
+	/* Pairs with smp_load_acquire() in shmbus_handle_region(). */
+	smp_store_release(&h->region, r);
+}
+
 /**
  * shmbus_bind() - bind a handle to a new or existing region
  * @h: the handle
@@ -601,12 +614,9 @@ int shmbus_bind(struct shmbus_handle *h, struct file *file, struct shmbus_bind *
 		ret = PTR_ERR(r);
 		goto out;
 	}
-	atomic_inc(&r->nr_handles);
+	shmbus_attach(h, r, rdonly);
 	a->size = r->size;
 	a->id = r->id;
-	h->rdonly = rdonly;
-	/* Pairs with smp_load_acquire() in shmbus_handle_region(). */
-	smp_store_release(&h->region, r);
 out:
 	mutex_unlock(&h->bind_lock);
 	return ret;
@@ -624,6 +634,45 @@ void shmbus_handle_unbind(struct shmbus_handle *h)
 		return;
 	atomic_dec(&r->nr_handles);
 	shmbus_region_put(r);
+}
+
+/**
+ * shmbus_reopen() - SHMBUS_IOC_REOPEN: a new handle bound like @file
+ * @file: a bound handle
+ *
+ * The new handle has its own owner id.  Its access mode is @file's.
+ *
+ * Return: the new close-on-exec fd, or -ENXIO, -EMFILE, -ENOMEM.
+ */
+int shmbus_reopen(struct file *file)
+{
+	struct shmbus_handle *old = file->private_data;
+	struct shmbus_region *r = shmbus_handle_region(old);
+	struct shmbus_handle *h;
+	struct file *new;
+	int fd;
+
+	if (!r)
+		return -ENXIO;
+	h = shmbus_handle_alloc();
+	if (!h)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto free;
+	new = shmbus_handle_file(h, (file->f_flags & O_ACCMODE) | O_CLOEXEC);
+	if (IS_ERR(new)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(new);
+		goto free;
+	}
+	shmbus_region_get(r);
+	shmbus_attach(h, r, old->rdonly);
+	fd_install(fd, new);
+	return fd;
+free:
+	shmbus_handle_free(h);
+	return fd;
 }
 
 /**

@@ -187,6 +187,7 @@ static inline struct shmbus_region *shmbus_handle_region(struct shmbus_handle *h
 /* region.c */
 int shmbus_bind(struct shmbus_handle *h, struct file *file,
 		struct shmbus_bind *args);
+int shmbus_reopen(struct file *file);
 int shmbus_unlink(const char *name, u64 ns_inum);
 int shmbus_chmod(struct shmbus_region *r, umode_t mode);
 int shmbus_chown(struct shmbus_region *r, u32 uid, u32 gid);
@@ -345,8 +346,10 @@ void shmbus_robust_init(struct shmbus_region *r);
 void shmbus_robust_destroy(struct shmbus_region *r);
 
 /* main.c */
+struct shmbus_handle *shmbus_handle_alloc(void);
+void shmbus_handle_free(struct shmbus_handle *h);
+struct file *shmbus_handle_file(struct shmbus_handle *h, int flags);
 struct shmbus_handle *shmbus_file_handle(struct file *file);
-int shmbus_reopen(struct file *file);
 
 /* mmap.c */
 extern const struct file_operations shmbus_backing_fops;
