@@ -210,12 +210,8 @@ int shmbus_swapin(struct shmbus_region *r, u64 offset)
 	return 0;
 }
 
-/**
- * shmbus_buckets_lock() - lock two buckets in address order
- * @b1: a bucket
- * @b2: another bucket, or @b1 again (then it is locked once)
- */
-void shmbus_buckets_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
+/* Lock two buckets in address order; the same bucket once. */
+static void shmbus_buckets_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
 	__acquires(&b1->lock) __acquires(&b2->lock)
 {
 	if (b1 > b2)

@@ -6,25 +6,25 @@
  * held, never the other way round.
  *
  *   shmbus_handle.bind_lock         bind, owner id
- *     shmbus_regions_lock         the region table: names, namespaces,
- *                                 users, the list of regions, totals
+ *     shmbus_regions_lock           the region table: names, namespaces,
+ *                                   users, the list of regions, totals
  *       shmbus_region.perm_lock     uid, gid, mode (spinlock)
  *     shmbus_region.robust_lock     lock-word registry, owner ids
  *       folio lock                  of a lock word's page, at recovery
  *         shmbus_bucket.lock        wait queues (spinlock); two buckets are
- *                                   taken in address order, the second with
+ *                                   taken only by shmbus_buckets_lock(), in
+ *                                   address order, the second with
  *                                   SINGLE_DEPTH_NESTING
  *           watch_wq's lock         a watch is notified under its bucket lock
  *   shmbus_handle.watch_lock        a handle's watches
  *     shmbus_bucket.lock
  *   mmap_lock                       the core mm's: a VMA's close may drop a
- *     shmbus_regions_lock         region's last reference
+ *     shmbus_regions_lock           region's last reference
  *
  * shmbus_regions_lock is never held while a shmem inode lock is taken (a
  * region's backing file is set up before it) nor while waiting for a folio
- * lock.
- * Functions whose names start with "__" expect the caller to hold the lock
- * they work under, and say so with lockdep_assert_held().
+ * lock.  Functions whose names start with "__" expect the caller to hold
+ * the lock they work under, and say so with lockdep_assert_held().
  */
 #ifndef _SHMBUS_H
 #define _SHMBUS_H
@@ -299,8 +299,6 @@ struct shmbus_waiter *shmbus_next_waiter(struct shmbus_waiter *w);
 int shmbus_word_ok(struct shmbus_region *r, u64 offset);
 struct folio *shmbus_word_folio(struct shmbus_region *r, u64 offset, int fgp);
 int shmbus_swapin(struct shmbus_region *r, u64 offset);
-void shmbus_buckets_lock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
-	__acquires(&b1->lock) __acquires(&b2->lock);
 void shmbus_buckets_unlock(struct shmbus_bucket *b1, struct shmbus_bucket *b2)
 	__releases(&b1->lock) __releases(&b2->lock);
 int shmbus_q_lock(struct shmbus_region *r, u64 offset, struct shmbus_bucket *b,
