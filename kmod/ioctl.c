@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The ioctl entry point: copy in, validate, dispatch.  Rules about regions
- * themselves live in region.c.
+ * The ioctl entry point: copy in, validate, dispatch.
+ *
+ * Every field of every command's argument is checked here before anything
+ * else happens: unknown flags, non-zero reserved and padding words, zero
+ * bitsets, names, modes, a timeout's clock, mode and range, and every
+ * offset against the caller's region (4-byte aligned, inside).  Flags are
+ * checked before an array is copied in.  One split: the entries of a WAITV
+ * name other handles, so each entry is checked (padding, bitset, fd, its
+ * region, offset) in waitwake.c as its fd is resolved, in entry order.
+ * What depends on the state of a region rather than on the argument (who
+ * may bind or change it, quotas, whether a word holds a value) is decided
+ * where that state lives: region.c, waitwake.c, requeue.c, watch.c,
+ * robust.c.
  */
 #include <linux/fs.h>
 #include <linux/slab.h>
@@ -18,6 +29,29 @@
 #define SHMBUS_BIND_VALID	(SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL | SHMBUS_BIND_RDONLY)
 #define SHMBUS_WAIT_VALID	(SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE | \
 				 SHMBUS_WAIT_CLOCK_MASK)
+
+/*
+ * A timeout: one clock; relative, absolute or none; no more than KTIME_MAX
+ * nanoseconds; 0 without a mode.
+ */
+static bool shmbus_timeout_ok(u32 flags, u64 ns)
+{
+	u32 mode = flags & (SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE);
+
+	switch (flags & SHMBUS_WAIT_CLOCK_MASK) {
+	case SHMBUS_WAIT_CLOCK_MONOTONIC:
+	case SHMBUS_WAIT_CLOCK_REALTIME:
+	case SHMBUS_WAIT_CLOCK_BOOTTIME:
+		break;
+	default:
+		return false;
+	}
+	if (flags & ~SHMBUS_WAIT_VALID)
+		return false;
+	if (!mode)
+		return !ns;
+	return mode != (SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE) && ns <= KTIME_MAX;
+}
 
 static bool shmbus_reserved_zero(const __u64 *reserved, size_t n)
 {
@@ -164,14 +198,18 @@ static long shmbus_ioctl_wait(struct file *file, struct shmbus_wait __user *uarg
 {
 	struct shmbus_region *r = shmbus_bound_region(file);
 	struct shmbus_wait a;
+	int ret;
 
 	if (!r)
 		return -ENXIO;
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (a.pad || !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
-	    !a.bitset || (a.flags & ~SHMBUS_WAIT_VALID))
+	    !a.bitset || !shmbus_timeout_ok(a.flags, a.timeout_ns))
 		return -EINVAL;
+	ret = shmbus_word_ok(r, a.offset);
+	if (ret)
+		return ret;
 	return shmbus_wait(file->private_data, &a);
 }
 
@@ -205,7 +243,7 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
 	if (!shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)) ||
-	    !a.nr || a.nr > SHMBUS_WAITV_MAX)
+	    !a.nr || a.nr > SHMBUS_WAITV_MAX || !shmbus_timeout_ok(a.flags, a.timeout_ns))
 		return -EINVAL;
 	/* Kept for the whole sleep: charged to the caller, as the waiters are. */
 	entries = kmalloc_array(a.nr, sizeof(*entries), GFP_KERNEL_ACCOUNT);
@@ -213,8 +251,6 @@ static long shmbus_ioctl_waitv(struct file *file, struct shmbus_waitv __user *ua
 		return -ENOMEM;
 	if (copy_from_user(entries, u64_to_user_ptr(a.entries), a.nr * sizeof(*entries)))
 		ret = -EFAULT;
-	else if (a.flags & ~SHMBUS_WAIT_VALID)
-		ret = -EINVAL;
 	else
 		ret = shmbus_waitv(file, entries, a.nr, a.flags, a.timeout_ns);
 	kfree(entries);
@@ -234,6 +270,9 @@ static long shmbus_ioctl_requeue(struct file *file, struct shmbus_requeue __user
 	if (a.woken || a.requeued || a.flags || a.from == a.to ||
 	    !shmbus_reserved_zero(a.reserved, ARRAY_SIZE(a.reserved)))
 		return -EINVAL;
+	ret = shmbus_word_ok(r, a.from) ?: shmbus_word_ok(r, a.to);
+	if (ret)
+		return ret;
 	ret = shmbus_cmp_requeue(r, &a);
 	if (ret < 0)
 		return ret;
@@ -246,9 +285,11 @@ static long shmbus_ioctl_watch(struct file *file, struct shmbus_watch __user *ua
 			       bool add)
 {
 	struct shmbus_handle *h = file->private_data;
+	struct shmbus_region *r = shmbus_handle_region(h);
 	struct shmbus_watch a;
+	int ret;
 
-	if (!shmbus_handle_region(h))
+	if (!r)
 		return -ENXIO;
 	if (copy_from_user(&a, uarg, sizeof(a)))
 		return -EFAULT;
@@ -257,6 +298,9 @@ static long shmbus_ioctl_watch(struct file *file, struct shmbus_watch __user *ua
 	/* WATCH needs a bitset; UNWATCH takes none. */
 	if (add != !!a.bitset)
 		return -EINVAL;
+	ret = shmbus_word_ok(r, a.offset);
+	if (ret)
+		return ret;
 	return add ? shmbus_watch_add(h, a.offset, a.bitset) :
 		     shmbus_watch_remove(h, a.offset);
 }

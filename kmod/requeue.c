@@ -29,10 +29,11 @@ static void __shmbus_requeue_one(struct shmbus_waiter *w, struct shmbus_bucket *
 /**
  * shmbus_cmp_requeue() - SHMBUS_IOC_CMP_REQUEUE
  * @r: the region
- * @a: arguments; flags, from != to and reserved fields checked; woken and
- *	requeued are set
+ * @a: arguments, every field checked by ioctl.c; woken and requeued are
+ *	set
  *
- * Return: woken + requeued, or -EINVAL or -EAGAIN.
+ * Return: woken + requeued, or -EAGAIN, or -ENOMEM or -EIO when the word's
+ * page cannot be swapped in.
  */
 int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 {
@@ -42,9 +43,6 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 	u32 val, woken = 0, moved = 0;
 	int ret;
 
-	ret = shmbus_word_ok(r, a->from) ?: shmbus_word_ok(r, a->to);
-	if (ret)
-		return ret;
 	b1 = shmbus_bucket_of(r->key, a->from);
 	b2 = shmbus_bucket_of(r->key, a->to);
 

@@ -163,16 +163,13 @@ struct shmbus_timeout {
 	ktime_t expires;
 };
 
-static int shmbus_timeout_init(struct shmbus_timeout *t, u32 flags, u64 ns)
+/* Flags and @ns were checked by ioctl.c (shmbus_timeout_ok()). */
+static void shmbus_timeout_init(struct shmbus_timeout *t, u32 flags, u64 ns)
 {
 	u32 mode = flags & (SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE);
 	ktime_t now;
 
 	switch (flags & SHMBUS_WAIT_CLOCK_MASK) {
-	case SHMBUS_WAIT_CLOCK_MONOTONIC:
-		t->clock = CLOCK_MONOTONIC;
-		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get() : 0;
-		break;
 	case SHMBUS_WAIT_CLOCK_REALTIME:
 		t->clock = CLOCK_REALTIME;
 		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get_real() : 0;
@@ -182,15 +179,13 @@ static int shmbus_timeout_init(struct shmbus_timeout *t, u32 flags, u64 ns)
 		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get_boottime() : 0;
 		break;
 	default:
-		return -EINVAL;
+		t->clock = CLOCK_MONOTONIC;
+		now = mode == SHMBUS_WAIT_RELATIVE ? ktime_get() : 0;
+		break;
 	}
 	t->set = mode != 0;
-	if (!mode)
-		return ns ? -EINVAL : 0;
-	if (mode == (SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE) || ns > KTIME_MAX)
-		return -EINVAL;
-	t->expires = ktime_add_safe(now, ns_to_ktime(ns));
-	return 0;
+	if (mode)
+		t->expires = ktime_add_safe(now, ns_to_ktime(ns));
 }
 
 static bool shmbus_any_woken(struct shmbus_waiter *ws, unsigned int nr)
@@ -271,9 +266,10 @@ static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
 /**
  * shmbus_wait() - SHMBUS_IOC_WAIT
  * @h: the caller's bound handle
- * @a: arguments; flags, bitset and reserved fields already checked
+ * @a: arguments, every field checked by ioctl.c
  *
- * Return: 0 when woken, -EINVAL, -EAGAIN, -ETIMEDOUT or -EINTR.
+ * Return: 0 when woken, -EAGAIN, -ETIMEDOUT, -EINTR, or -ENOMEM or -EIO
+ * when the word's page cannot be swapped in.
  */
 int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a)
 {
@@ -282,12 +278,7 @@ int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a)
 	struct shmbus_waiter w;
 	int ret;
 
-	ret = shmbus_word_ok(r, a->offset);
-	if (ret)
-		return ret;
-	ret = shmbus_timeout_init(&t, a->flags, a->timeout_ns);
-	if (ret)
-		return ret;
+	shmbus_timeout_init(&t, a->flags, a->timeout_ns);
 	shmbus_waiter_init(&w, r, h->rdonly, a->offset, a->bitset);
 	ret = shmbus_wait_multiple(&w, &a->expected, 1, &t);
 	return ret > 0 ? 0 : ret;
@@ -299,7 +290,7 @@ int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a)
  * @entries: the entries, copied in
  * @nr: number of entries, 1..SHMBUS_WAITV_MAX
  * @flags: checked SHMBUS_WAIT_* flags
- * @timeout_ns: the timeout
+ * @timeout_ns: the timeout, checked with @flags
  *
  * Return: index of the entry woken, or -EINVAL, -EBADF, -ENXIO, -EAGAIN,
  * -ETIMEDOUT, -EINTR.
@@ -314,9 +305,7 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 	unsigned int i;
 	int ret;
 
-	ret = shmbus_timeout_init(&t, flags, timeout_ns);
-	if (ret)
-		return ret;
+	shmbus_timeout_init(&t, flags, timeout_ns);
 	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL_ACCOUNT);
 	files = kcalloc(nr, sizeof(*files), GFP_KERNEL_ACCOUNT);
 	expected = kcalloc(nr, sizeof(*expected), GFP_KERNEL_ACCOUNT);

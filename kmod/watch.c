@@ -30,10 +30,10 @@ void __shmbus_notify_watch(struct shmbus_waiter *w)
 /**
  * shmbus_watch_add() - SHMBUS_IOC_WATCH
  * @h: a bound handle
- * @offset: the word
+ * @offset: a validated word offset
  * @bitset: a checked, non-zero bitset
  *
- * Return: 0, -EINVAL, -EEXIST, -ENOSPC or -ENOMEM.
+ * Return: 0, -EEXIST, -ENOSPC or -ENOMEM.
  */
 int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 {
@@ -41,11 +41,8 @@ int shmbus_watch_add(struct shmbus_handle *h, u64 offset, u32 bitset)
 	struct shmbus_waiter *watch;
 	struct shmbus_bucket *b;
 	unsigned int i;
-	int ret;
+	int ret = 0;
 
-	ret = shmbus_word_ok(r, offset);
-	if (ret)
-		return ret;
 	mutex_lock(&h->watch_lock);
 	for (i = 0; i < h->nr_watches; i++) {
 		if (h->watches[i]->offset == offset) {
@@ -85,19 +82,15 @@ static void shmbus_watch_free(struct shmbus_waiter *watch)
 /**
  * shmbus_watch_remove() - SHMBUS_IOC_UNWATCH
  * @h: a bound handle
- * @offset: the word
+ * @offset: a validated word offset
  *
- * Return: 0, -EINVAL or -ENOENT.
+ * Return: 0 or -ENOENT.
  */
 int shmbus_watch_remove(struct shmbus_handle *h, u64 offset)
 {
 	unsigned int i;
-	int ret;
+	int ret = -ENOENT;
 
-	ret = shmbus_word_ok(shmbus_handle_region(h), offset);
-	if (ret)
-		return ret;
-	ret = -ENOENT;
 	mutex_lock(&h->watch_lock);
 	for (i = 0; i < h->nr_watches; i++) {
 		if (h->watches[i]->offset != offset)

@@ -1095,10 +1095,9 @@ static void op_waitv(struct worker *w)
 		if (!e[i].bitset || e[i].pad)
 			errs |= E(EINVAL);
 	}
-	pick_timeout(w, &a.flags, &a.timeout_ns, &bad);
-	if (bad)
-		errs |= E(EINVAL);
+	/* The timeout and reserved words are checked before entries are read. */
 	bad = false;
+	pick_timeout(w, &a.flags, &a.timeout_ns, &bad);
 	dirty_reserved(w, a.reserved, 2, &bad);
 	if (one_in(w, 32)) {
 		a.entries = one_in(w, 2) ? 0 : (uintptr_t)KERNEL_PTR;

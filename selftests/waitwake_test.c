@@ -1175,6 +1175,26 @@ TEST_F(ww, waitv_nonzero_pad_reserved_flags_einval)
 	EXPECT_EQ(-EINVAL, waitv_now(self->fd, v));
 }
 
+/*
+ * WAITV: bad flags or a bad timeout are refused before the entries are
+ * read, so an unreadable entries pointer does not hide them.
+ */
+TEST_F(ww, waitv_flags_checked_before_entries_copied)
+{
+	struct shmbus_waitv v = waitv_args(NULL, 1);
+
+	EXPECT_EQ(-EFAULT, waitv_now(self->fd, v));
+	v.flags = 0x4;
+	EXPECT_EQ(-EINVAL, waitv_now(self->fd, v));
+	v.flags = SHMBUS_WAIT_CLOCK_MASK;
+	EXPECT_EQ(-EINVAL, waitv_now(self->fd, v));
+	v.flags = SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE;
+	EXPECT_EQ(-EINVAL, waitv_now(self->fd, v));
+	v.flags = 0;
+	v.timeout_ns = 1;
+	EXPECT_EQ(-EINVAL, waitv_now(self->fd, v));
+}
+
 /* WAITV: a signal ends it with EINTR. */
 TEST_F(ww, waitv_signal_eintr)
 {
