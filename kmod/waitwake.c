@@ -47,6 +47,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/timekeeping.h>
 
 #include "shmbus.h"
@@ -56,6 +57,8 @@
  * struct shmbus_wait_ctx - one task's WAIT or WAITV
  * @ws: its waiters
  * @nr: how many
+ * @regions: the regions they wait on, each once
+ * @nr_regions: how many
  * @counted: the task is counted in its regions' nr_waiters; cleared, with
  *	the counts, by whoever wakes it first or by the task when it leaves
  *
@@ -65,6 +68,8 @@
 struct shmbus_wait_ctx {
 	struct shmbus_waiter *ws;
 	unsigned int nr;
+	struct shmbus_region **regions;
+	unsigned int nr_regions;
 	atomic_t counted;
 };
 
@@ -78,25 +83,17 @@ static void shmbus_batch_add(struct shmbus_wake_batch *batch, struct task_struct
 	put_task_struct(task);
 }
 
-/* Is ws[i] the first entry of its region?  (Count a task once per region.) */
-static bool shmbus_first_of_region(struct shmbus_waiter *ws, unsigned int i)
-{
-	unsigned int j;
-
-	for (j = 0; j < i; j++)
-		if (ws[j].region == ws[i].region)
-			return false;
-	return true;
-}
-
-/* Add @delta to nr_waiters of every region the wait is on, once each. */
+/*
+ * Add @delta to nr_waiters of every region the wait is on, once each: a
+ * task is one sleeper of a region however many of its words it waits on.
+ * Called under a bucket lock by the waker: one step per region.
+ */
 static void shmbus_count_sleeper(struct shmbus_wait_ctx *ctx, int delta)
 {
 	unsigned int i;
 
-	for (i = 0; i < ctx->nr; i++)
-		if (shmbus_first_of_region(ctx->ws, i))
-			atomic_add(delta, &ctx->ws[i].region->nr_waiters);
+	for (i = 0; i < ctx->nr_regions; i++)
+		atomic_add(delta, &ctx->regions[i]->nr_waiters);
 }
 
 /* Stop counting the task as a sleeper, if nobody did yet. */
@@ -231,9 +228,12 @@ static int shmbus_sleep(struct shmbus_waiter *ws, unsigned int nr,
  * -EAGAIN, -ETIMEDOUT, -EINTR or another error.
  */
 static int shmbus_wait_multiple(struct shmbus_waiter *ws, const u32 *expected,
-				unsigned int nr, struct shmbus_timeout *t)
+				unsigned int nr, struct shmbus_region **regions,
+				unsigned int nr_regions, struct shmbus_timeout *t)
 {
-	struct shmbus_wait_ctx ctx = { .ws = ws, .nr = nr };
+	struct shmbus_wait_ctx ctx = {
+		.ws = ws, .nr = nr, .regions = regions, .nr_regions = nr_regions,
+	};
 	unsigned int i;
 	int ret = 0, woken;
 
@@ -280,8 +280,28 @@ int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a)
 
 	shmbus_timeout_init(&t, a->flags, a->timeout_ns);
 	shmbus_waiter_init(&w, r, h->rdonly, a->offset, a->bitset);
-	ret = shmbus_wait_multiple(&w, &a->expected, 1, &t);
+	ret = shmbus_wait_multiple(&w, &a->expected, 1, &r, 1, &t);
 	return ret > 0 ? 0 : ret;
+}
+
+static int shmbus_region_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct shmbus_region * const *)a;
+	uintptr_t y = (uintptr_t)*(struct shmbus_region * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort @regions and keep each once.  Return: how many are left. */
+static unsigned int shmbus_distinct_regions(struct shmbus_region **regions, unsigned int nr)
+{
+	unsigned int i, n = 0;
+
+	sort(regions, nr, sizeof(*regions), shmbus_region_ptr_cmp, NULL);
+	for (i = 0; i < nr; i++)
+		if (!n || regions[n - 1] != regions[i])
+			regions[n++] = regions[i];
+	return n;
 }
 
 /**
@@ -298,6 +318,7 @@ int shmbus_wait(struct shmbus_handle *h, const struct shmbus_wait *a)
 int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 		 unsigned int nr, u32 flags, u64 timeout_ns)
 {
+	struct shmbus_region **regions;
 	struct shmbus_timeout t;
 	struct shmbus_waiter *ws;
 	struct file **files;
@@ -306,13 +327,14 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 	int ret;
 
 	shmbus_timeout_init(&t, flags, timeout_ns);
-	ws = kcalloc(nr, sizeof(*ws), GFP_KERNEL_ACCOUNT);
-	files = kcalloc(nr, sizeof(*files), GFP_KERNEL_ACCOUNT);
-	expected = kcalloc(nr, sizeof(*expected), GFP_KERNEL_ACCOUNT);
-	if (!ws || !files || !expected) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	/* One allocation for the per-entry arrays, in order of alignment. */
+	ws = kcalloc(nr, sizeof(*ws) + sizeof(*files) + sizeof(*regions) + sizeof(*expected),
+		     GFP_KERNEL_ACCOUNT);
+	if (!ws)
+		return -ENOMEM;
+	files = (struct file **)(ws + nr);
+	regions = (struct shmbus_region **)(files + nr);
+	expected = (u32 *)(regions + nr);
 	/* Hold every file, so every region, for the whole wait. */
 	for (i = 0; i < nr; i++) {
 		const struct shmbus_waitv_entry *e = &entries[i];
@@ -342,14 +364,14 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 		if (ret)
 			goto out;
 		shmbus_waiter_init(&ws[i], r, h->rdonly, e->offset, e->bitset);
+		regions[i] = r;
 		expected[i] = e->expected;
 	}
-	ret = shmbus_wait_multiple(ws, expected, nr, &t);
+	ret = shmbus_wait_multiple(ws, expected, nr, regions,
+				   shmbus_distinct_regions(regions, nr), &t);
 out:
-	for (i = 0; files && i < nr && files[i]; i++)
+	for (i = 0; i < nr && files[i]; i++)
 		fput(files[i]);
-	kfree(expected);
-	kfree(files);
 	kfree(ws);
 	return ret;
 }
