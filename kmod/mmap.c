@@ -142,7 +142,7 @@ static long shmbus_map_file_fallocate(struct file *file, int mode, loff_t offset
 
 static int shmbus_map_file_put(struct inode *inode, struct file *file)
 {
-	shmbus_region_put(file->private_data);
+	shmbus_region_put_file(file->private_data);
 	return 0;
 }
 

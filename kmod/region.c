@@ -113,6 +113,21 @@ static bool shmbus_in_init_ipc_ns(void)
 	return current_ipc_ns()->ns.inum == PROC_IPC_INIT_INO;
 }
 
+static bool shmbus_ns_is_init(const struct shmbus_ns *ns)
+{
+	return ns->ipc_ns->ns.inum == PROC_IPC_INIT_INO;
+}
+
+/*
+ * Nothing but shmbus can reach the namespace: no task, nsfs file or mount
+ * holds it, and no new reference can be taken.  Read without a lock: once
+ * true, it stays true.
+ */
+static bool shmbus_ns_dead(const struct shmbus_ns *ns)
+{
+	return refcount_read(&ns->ipc_ns->ns.count) == 1;
+}
+
 /* put_ipc_ns() is not exported; nsfs drops its references the same way. */
 static void shmbus_put_ipc_ns(struct ipc_namespace *ipc_ns)
 {
@@ -155,6 +170,7 @@ static struct shmbus_ns *__shmbus_ns_charge(struct ipc_namespace *ipc_ns,
 		if (!ns)
 			return NULL;
 		ns->ipc_ns = get_ipc_ns(ipc_ns);
+		INIT_LIST_HEAD(&ns->names);
 		list_add(&ns->node, &shmbus_namespaces);
 	}
 	ns->nr_regions++;
@@ -259,9 +275,12 @@ static void __shmbus_link(struct shmbus_region *r)
 {
 	lockdep_assert_held(&shmbus_regions_lock);
 	hash_add(shmbus_names, &r->name_node, shmbus_name_hash(r->ns, r->name));
+	list_add_tail(&r->ns_node, &r->ns->names);
 	r->linked = true;
 	r->ns->nr_linked++;
-	schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);
+	/* Only names outside the initial namespace can lose their namespace. */
+	if (!shmbus_ns_is_init(r->ns))
+		schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);
 }
 
 /* Remove the name; the caller drops the name's reference after unlocking. */
@@ -269,8 +288,34 @@ static void __shmbus_unlink(struct shmbus_region *r)
 {
 	lockdep_assert_held(&shmbus_regions_lock);
 	hash_del(&r->name_node);
+	list_del_init(&r->ns_node);
 	r->linked = false;
 	r->ns->nr_linked--;
+}
+
+/*
+ * Unlink every name of @ns, a dead namespace, onto @names: the caller puts
+ * them with shmbus_put_names() once it has dropped shmbus_regions_lock.
+ */
+static void __shmbus_ns_unlink_all(struct shmbus_ns *ns, struct list_head *names)
+{
+	struct shmbus_region *r, *tmp;
+
+	lockdep_assert_held(&shmbus_regions_lock);
+	list_for_each_entry_safe(r, tmp, &ns->names, ns_node) {
+		__shmbus_unlink(r);
+		list_add_tail(&r->ns_node, names);
+	}
+}
+
+static void shmbus_put_names(struct list_head *names)
+{
+	struct shmbus_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, names, ns_node) {
+		list_del_init(&r->ns_node);
+		shmbus_region_put(r);
+	}
 }
 
 /* Called by kref_put_mutex() with shmbus_regions_lock held; drops it. */
@@ -294,6 +339,32 @@ static void shmbus_region_release(struct kref *ref)
 	kfree(r);
 	/* The caller's file (or the worker) still pins the module. */
 	module_put(THIS_MODULE);
+}
+
+/**
+ * shmbus_region_put_file() - drop the reference of a handle or a map file
+ * @r: the region
+ *
+ * A file's last fput is where a namespace's last process lands after it
+ * let go of the namespace: do_exit() drops a task's namespaces before it
+ * runs the fputs its exit queued.  So when the region's namespace has died,
+ * its names go here, at once, rather than at the worker's next pass; an
+ * rmmod right after a container's last process is reaped then succeeds.
+ *
+ * Context: process context, no lock held.
+ */
+void shmbus_region_put_file(struct shmbus_region *r)
+{
+	struct shmbus_ns *ns = r->ns;	/* kept by @r's charge */
+	LIST_HEAD(names);
+
+	if (!shmbus_ns_is_init(ns) && READ_ONCE(ns->nr_linked) && shmbus_ns_dead(ns)) {
+		mutex_lock(&shmbus_regions_lock);
+		__shmbus_ns_unlink_all(ns, &names);
+		mutex_unlock(&shmbus_regions_lock);
+		shmbus_put_names(&names);
+	}
+	shmbus_region_put(r);
 }
 
 /**
@@ -633,7 +704,7 @@ void shmbus_handle_unbind(struct shmbus_handle *h)
 	if (!r)
 		return;
 	atomic_dec(&r->nr_handles);
-	shmbus_region_put(r);
+	shmbus_region_put_file(r);
 }
 
 /**
@@ -869,34 +940,28 @@ void shmbus_stats(bool all, unsigned int *regions, unsigned long *pages,
 }
 
 /*
- * Unlink the names of namespaces that nobody but shmbus can reach: when the
- * namespace's only reference is ours, no task, nsfs file or mount refers to
- * it, and no new reference can be taken.
+ * Unlink the names of namespaces that nobody but shmbus can reach and that
+ * no released file reported (the namespace's processes held no shmbus file
+ * when they went).  Runs while a namespace other than the initial one has
+ * names, and looks at those namespaces only, and at the names of the dead.
  */
 static void shmbus_ns_gc(struct work_struct *work)
 {
-	struct shmbus_region *r, *dead = NULL;
-	bool again = false;
-	struct hlist_node *tmp;
 	struct shmbus_ns *ns;
-	int bkt;
+	LIST_HEAD(names);
+	bool again = false;
 
-	do {
-		mutex_lock(&shmbus_regions_lock);
-		dead = NULL;
-		hash_for_each_safe(shmbus_names, bkt, tmp, r, name_node) {
-			ns = r->ns;
-			if (refcount_read(&ns->ipc_ns->ns.count) == 1) {
-				__shmbus_unlink(r);
-				dead = r;
-				break;
-			}
-		}
-		again = !hash_empty(shmbus_names);
-		mutex_unlock(&shmbus_regions_lock);
-		if (dead)
-			shmbus_region_put(dead);
-	} while (dead);
+	mutex_lock(&shmbus_regions_lock);
+	list_for_each_entry(ns, &shmbus_namespaces, node) {
+		if (!ns->nr_linked || shmbus_ns_is_init(ns))
+			continue;
+		if (shmbus_ns_dead(ns))
+			__shmbus_ns_unlink_all(ns, &names);
+		else
+			again = true;
+	}
+	mutex_unlock(&shmbus_regions_lock);
+	shmbus_put_names(&names);
 
 	if (again)
 		schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);

@@ -59,18 +59,21 @@ struct task_struct;
  * @ipc_ns: the namespace; shmbus holds one reference for all its regions
  * @nr_regions: live regions created in the namespace (max_regions)
  * @nr_linked: of those, regions whose name is linked
+ * @names: those regions, by their @ns_node
  * @nr_bytes: sum of the sizes of the live regions (max_total_bytes)
  *
  * Names are looked up in the caller's namespace.  The kernel offers modules
- * no hook for namespace teardown, so a worker unlinks the names of a
- * namespace once shmbus holds its only reference (nothing else can reach it
- * any more); see shmbus_ns_gc().
+ * no hook for namespace teardown: the names of a namespace go once shmbus
+ * holds its only reference (nothing else can reach it any more), seen when
+ * a shmbus file of one of its regions is released, or by a worker; see
+ * region.c.  All fields are protected by shmbus_regions_lock.
  */
 struct shmbus_ns {
 	struct list_head node;
 	struct ipc_namespace *ipc_ns;
 	unsigned int nr_regions;
 	unsigned int nr_linked;
+	struct list_head names;
 	unsigned long nr_bytes;
 };
 
@@ -87,6 +90,8 @@ struct shmbus_ns {
  * @user: the creator's quota entry, charged for it (chown keeps it)
  * @name: NUL-terminated name, "" for an anonymous region
  * @name_node: entry in the name hash while the name is linked
+ * @ns_node: entry in @ns's names while the name is linked, then in a list
+ *	of names to put; protected by shmbus_regions_lock
  * @linked: the name is in the hash; protected by shmbus_regions_lock
  * @all_node: entry in shmbus_regions; protected by shmbus_regions_lock
  * @perm_lock: protects @uid, @gid and @mode
@@ -116,6 +121,7 @@ struct shmbus_region {
 	struct shmbus_user *user;
 	char name[SHMBUS_NAME_MAX];
 	struct hlist_node name_node;
+	struct list_head ns_node;
 	bool linked;
 	struct list_head all_node;
 	spinlock_t perm_lock;	/* protects uid, gid, mode */
@@ -193,6 +199,7 @@ int shmbus_chmod(struct shmbus_region *r, umode_t mode);
 int shmbus_chown(struct shmbus_region *r, u32 uid, u32 gid);
 void shmbus_region_get(struct shmbus_region *r);
 void shmbus_region_put(struct shmbus_region *r);
+void shmbus_region_put_file(struct shmbus_region *r);
 void shmbus_handle_unbind(struct shmbus_handle *h);
 unsigned long shmbus_region_pages(struct shmbus_region *r);
 void shmbus_region_fill_info(struct shmbus_region *r, struct shmbus_info *info,
