@@ -112,7 +112,9 @@ static const struct file_operations shmbus_fops = {
 
 /*
  * Mode 0666: anyone may open the device; who may create, map or change a
- * region is decided per region by its owner and mode bits.
+ * region is decided per region by its owner and mode bits.  Until a udev
+ * rule installed with the module sets the node's owner and mode, this is
+ * where the mode comes from.
  */
 static struct miscdevice shmbus_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
@@ -137,7 +139,6 @@ static int __init shmbus_init(void)
 		pr_err("cannot register misc device: %d\n", ret);
 		goto err_proc;
 	}
-	pr_info("version " SHMBUS_VERSION " loaded\n");
 	return 0;
 
 err_proc:
@@ -162,4 +163,3 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The shmbus developers");
 MODULE_DESCRIPTION("Named shared-memory regions with futex-style wait/wake");
 MODULE_VERSION(SHMBUS_VERSION);
-MODULE_ALIAS_MISCDEV(MISC_DYNAMIC_MINOR);
