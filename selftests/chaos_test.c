@@ -40,7 +40,6 @@
 #define CHAOS_SECONDS	90
 #define MAX_DELAY_MS	150
 #define CYCLES		100
-#define NSEC_PER_MSEC	1000000ULL
 
 enum role { LOCKER, WAITER, FAULTER, BINDER, THREADS, NR_ROLES };
 
@@ -64,21 +63,6 @@ static unsigned long long below(unsigned long long *s, unsigned long long n)
 	return n ? shmbus_rand(s) % n : 0;
 }
 
-static void sleep_ns(unsigned long long ns)
-{
-	struct timespec ts = { ns / 1000000000ULL, ns % 1000000000ULL };
-
-	nanosleep(&ts, NULL);
-}
-
-static unsigned long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void __attribute__((format(printf, 2, 3)))
 victim_fail(struct victim *v, const char *fmt, ...)
 {
@@ -89,23 +73,6 @@ victim_fail(struct victim *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->sh->msg, sizeof(v->sh->msg), fmt, ap);
 	va_end(ap);
-}
-
-static int wait_word(int fd, __u64 offset, __u32 expected, unsigned long long ns)
-{
-	struct shmbus_wait a = {
-		.offset = offset, .expected = expected, .bitset = SHMBUS_BITSET_ANY,
-		.flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = ns,
-	};
-
-	return ioctl(fd, SHMBUS_IOC_WAIT, &a) ? -errno : 0;
-}
-
-static int wake_word(int fd, __u64 offset, __u32 count)
-{
-	struct shmbus_wake a = { .offset = offset, .count = count, .bitset = SHMBUS_BITSET_ANY };
-
-	return ioctl(fd, SHMBUS_IOC_WAKE, &a);
 }
 
 /* A handle of its own on the test's region, and all of it mapped. */
@@ -136,9 +103,9 @@ static void locker(struct victim *v)
 	int fd, id, ret;
 	char *map = victim_map(v, &fd);
 
-	id = ioctl(fd, SHMBUS_IOC_OWNER_ID);
+	id = shmbus_owner_id(fd);
 	if (id <= 0) {
-		victim_fail(v, "OWNER_ID: %s", strerror(errno));
+		victim_fail(v, "OWNER_ID: %s", strerror(-id));
 		_exit(1);
 	}
 	for (;;) {
@@ -166,7 +133,7 @@ static void locker(struct victim *v)
 			    !__atomic_compare_exchange_n(word, &old, old | SHMBUS_LOCK_WAITERS,
 							 false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 				continue;
-			ret = wait_word(fd, k * LOCK_STRIDE, old | SHMBUS_LOCK_WAITERS,
+			ret = shmbus_wait_word(fd, k * LOCK_STRIDE, old | SHMBUS_LOCK_WAITERS,
 					20 * NSEC_PER_MSEC);
 			if (ret && ret != -EAGAIN && ret != -ETIMEDOUT)
 				victim_fail(v, "WAIT on lock %u: %s", k, strerror(-ret));
@@ -191,7 +158,7 @@ static void locker(struct victim *v)
 		if ((old & SHMBUS_LOCK_OWNER_MASK) != (__u32)id)
 			victim_fail(v, "lock %u was %#x while held by %d", k, old, id);
 		if (old & SHMBUS_LOCK_WAITERS)
-			wake_word(fd, k * LOCK_STRIDE, 1);
+			shmbus_wake(fd, k * LOCK_STRIDE, 1, SHMBUS_BITSET_ANY);
 	}
 }
 
@@ -215,10 +182,11 @@ static void waiter(struct victim *v)
 				.expected = __atomic_load_n((__u32 *)(map + i * LOCK_STRIDE),
 							    __ATOMIC_SEQ_CST),
 			};
-		ret = ioctl(fd, SHMBUS_IOC_WAITV, &a) < 0 ? -errno : 0;
+		ret = shmbus_waitv(fd, &a);
+		ret = ret < 0 ? ret : 0;
 		if (ret && ret != -EAGAIN && ret != -ETIMEDOUT)
 			victim_fail(v, "WAITV: %s", strerror(-ret));
-		ret = wait_word(fd, IDLE_WORD, 0, 500 * NSEC_PER_MSEC);
+		ret = shmbus_wait_word(fd, IDLE_WORD, 0, 500 * NSEC_PER_MSEC);
 		if (ret != -ETIMEDOUT && ret)
 			victim_fail(v, "WAIT on the idle word: %s", strerror(-ret));
 	}
@@ -255,8 +223,6 @@ static void faulter(struct victim *v)
 static void binder(struct victim *v)
 {
 	char name[SHMBUS_NAME_MAX] = "";
-	struct shmbus_lock_word l = { .offset = 0 };
-	struct shmbus_watch w = { .offset = 4, .bitset = SHMBUS_BITSET_ANY };
 	size_t size;
 	int fd, fd2, id;
 	char *map;
@@ -278,12 +244,12 @@ static void binder(struct victim *v)
 			victim_fail(v, "mmap: %s", strerror(errno));
 			_exit(1);
 		}
-		fd2 = ioctl(fd, SHMBUS_IOC_REOPEN);
-		id = ioctl(fd2, SHMBUS_IOC_OWNER_ID);
-		ioctl(fd, SHMBUS_IOC_LOCK_REGISTER, &l);
-		ioctl(fd, SHMBUS_IOC_WATCH, &w);
+		fd2 = shmbus_reopen(fd);
+		id = shmbus_owner_id(fd2);
+		shmbus_lock_register(fd, 0);
+		shmbus_watch(fd, 4, SHMBUS_BITSET_ANY);
 		__atomic_store_n((__u32 *)map, id, __ATOMIC_SEQ_CST);
-		wake_word(fd, 4, 1);
+		shmbus_wake(fd, 4, 1, SHMBUS_BITSET_ANY);
 		if (below(&v->rng, 2))
 			close(fd2);
 		if (name[0] && below(&v->rng, 2))
@@ -304,11 +270,11 @@ struct thread_arg {
 	unsigned long long rng;
 };
 
-/* Report an errno a call on the shared handle should not give. */
+/* Report an error (@ret: -errno) a call on the shared handle should not give. */
 static void expect_ok(struct victim *v, const char *what, int ret, int allowed1, int allowed2)
 {
-	if (ret < 0 && errno != allowed1 && errno != allowed2)
-		victim_fail(v, "%s: %s", what, strerror(errno));
+	if (ret < 0 && -ret != allowed1 && -ret != allowed2)
+		victim_fail(v, "%s: %s", what, strerror(-ret));
 }
 
 /* One of NR_THREADS threads hammering the same handle with word commands. */
@@ -324,27 +290,26 @@ static void *hammer(void *p)
 			.offset = IDLE_WORD + 4 * below(&t->rng, WATCH_WORDS),
 			.bitset = SHMBUS_BITSET_ANY,
 		};
-		struct shmbus_watch u = { .offset = w.offset };
 
 		switch (below(&t->rng, 5)) {
 		case 0:
-			expect_ok(t->v, "WATCH", ioctl(t->fd, SHMBUS_IOC_WATCH, &w), EEXIST, ENOSPC);
+			expect_ok(t->v, "WATCH", shmbus_watch(t->fd, w.offset, w.bitset), EEXIST, ENOSPC);
 			break;
 		case 1:
-			expect_ok(t->v, "UNWATCH", ioctl(t->fd, SHMBUS_IOC_UNWATCH, &u), ENOENT, 0);
+			expect_ok(t->v, "UNWATCH", shmbus_unwatch(t->fd, w.offset), ENOENT, 0);
 			break;
 		case 2:
-			expect_ok(t->v, "WAKE", wake_word(t->fd, w.offset, UINT_MAX), 0, 0);
+			expect_ok(t->v, "WAKE", shmbus_wake(t->fd, w.offset, UINT_MAX, SHMBUS_BITSET_ANY), 0, 0);
 			break;
 		case 3:
-			ret = wait_word(t->fd, w.offset, 0, below(&t->rng, 10 * NSEC_PER_MSEC));
+			ret = shmbus_wait_word(t->fd, w.offset, 0, below(&t->rng, 10 * NSEC_PER_MSEC));
 			if (ret && ret != -ETIMEDOUT && ret != -EAGAIN)
 				victim_fail(t->v, "WAIT: %s", strerror(-ret));
 			break;
 		default:
 			/* Blocks until another thread's WAKE if one consumed the event. */
 			if (poll(&pfd, 1, 10) > 0)
-				expect_ok(t->v, "read", read(t->fd, &events, sizeof(events)), 0, 0);
+				expect_ok(t->v, "read", read(t->fd, &events, sizeof(events)) < 0 ? -errno : 0, 0, 0);
 			break;
 		}
 	}
@@ -358,7 +323,7 @@ static void *race_bind(void *p)
 	struct shmbus_bind b = { .flags = SHMBUS_BIND_RDONLY };
 
 	strcpy(b.name, t->v->name);
-	return (void *)(long)(ioctl(t->fd, SHMBUS_IOC_BIND, &b) ? errno : 0);
+	return (void *)(long)-shmbus_bind(t->fd, &b);
 }
 
 /*
@@ -496,7 +461,7 @@ static unsigned int check_round(struct __test_metadata *_metadata, FIXTURE_DATA(
 		*word = 0;
 	}
 	unlink_pool(self);
-	EXPECT_EQ(0, ioctl(self->fd, SHMBUS_IOC_INFO, &info));
+	EXPECT_EQ(0, shmbus_region_info(self->fd, &info));
 	EXPECT_EQ(0, info.waiters) TH_LOG("round %u", round);
 	EXPECT_EQ(1, info.handles) TH_LOG("round %u", round);
 	EXPECT_EQ(1, info.mappings) TH_LOG("round %u", round);
@@ -513,12 +478,11 @@ static unsigned int check_round(struct __test_metadata *_metadata, FIXTURE_DATA(
 TEST_F_TIMEOUT(chaos, kill_at_random_points, CHAOS_SECONDS + 90)
 {
 	unsigned long long seed = shmbus_env_number("SHMBUS_CHAOS_SEED",
-					     now_ns() ^ ((unsigned long long)getpid() << 32));
-	unsigned long long end = now_ns() + shmbus_env_number("SHMBUS_CHAOS_SECONDS", CHAOS_SECONDS) *
-				 1000000000ULL;
+					     now_ns(CLOCK_MONOTONIC) ^ ((unsigned long long)getpid() << 32));
+	unsigned long long end = now_ns(CLOCK_MONOTONIC) +
+		shmbus_env_number("SHMBUS_CHAOS_SECONDS", CHAOS_SECONDS) * NSEC_PER_SEC;
 	unsigned long long kill_at[NR_VICTIMS], start, t;
 	unsigned int round, i, rmmods = 0, died = 0, roles[NR_ROLES] = { 0 };
-	struct shmbus_lock_word l = { 0 };
 	struct chaos_shared *sh;
 	struct victim v;
 	pid_t pids[NR_VICTIMS];
@@ -535,12 +499,11 @@ TEST_F_TIMEOUT(chaos, kill_at_random_points, CHAOS_SECONDS + 90)
 			 self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	for (k = 0; k < NR_LOCKS; k++) {
-		l.offset = k * LOCK_STRIDE;
-		ASSERT_EQ(0, ioctl(self->fd, SHMBUS_IOC_LOCK_REGISTER, &l));
+		ASSERT_EQ(0, shmbus_lock_register(self->fd, k * LOCK_STRIDE));
 	}
 	v = (struct victim){ .sh = sh, .name = self->name, .pool = self->pool, .pg = self->pg };
 	seed |= 1;
-	for (round = 0; round < MAX_ROUNDS && now_ns() < end; round++) {
+	for (round = 0; round < MAX_ROUNDS && now_ns(CLOCK_MONOTONIC) < end; round++) {
 		for (i = 0; i < NR_VICTIMS; i++) {
 			enum role role = below(&seed, NR_ROLES);
 
@@ -550,9 +513,9 @@ TEST_F_TIMEOUT(chaos, kill_at_random_points, CHAOS_SECONDS + 90)
 			pids[i] = spawn_victim(&v, role);
 			ASSERT_LT(0, pids[i]);
 		}
-		start = now_ns();
+		start = now_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < NR_VICTIMS; i++) {
-			while ((t = now_ns() - start) < kill_at[i]) {
+			while ((t = now_ns(CLOCK_MONOTONIC) - start) < kill_at[i]) {
 				if (can_unload) {
 					ret = shmbus_unload();
 					EXPECT_EQ(-EWOULDBLOCK, ret) TH_LOG("round %u", round);
@@ -597,7 +560,7 @@ TEST_F_TIMEOUT(chaos, kill_at_random_points, CHAOS_SECONDS + 90)
  */
 TEST_F_TIMEOUT(chaos, load_unload_cycles, 900)
 {
-	unsigned long long start = now_ns();
+	unsigned long long start = now_ns(CLOCK_MONOTONIC);
 	struct shmbus_info info;
 	int i, fd;
 	char *map;
@@ -617,7 +580,7 @@ TEST_F_TIMEOUT(chaos, load_unload_cycles, 900)
 		map = mmap(NULL, 2 * self->pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, map) TH_LOG("cycle %d", i);
 		map[self->pg] = i;
-		ASSERT_EQ(0, ioctl(fd, SHMBUS_IOC_INFO, &info));
+		ASSERT_EQ(0, shmbus_region_info(fd, &info));
 		EXPECT_EQ(1, info.pages) TH_LOG("cycle %d", i);
 		EXPECT_EQ(0, shmbus_unlink_name(self->name));
 		close(fd);
@@ -628,7 +591,7 @@ TEST_F_TIMEOUT(chaos, load_unload_cycles, 900)
 		EXPECT_EQ(0, shmbus_stat("regions")) TH_LOG("cycle %d", i);
 		EXPECT_EQ(0, shmbus_stat("pages")) TH_LOG("cycle %d", i);
 	}
-	TH_LOG("%d cycles in %.1f s", CYCLES, (now_ns() - start) / 1e9);
+	TH_LOG("%d cycles in %.1f s", CYCLES, (now_ns(CLOCK_MONOTONIC) - start) / 1e9);
 }
 
 TEST_HARNESS_MAIN

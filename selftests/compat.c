@@ -78,7 +78,7 @@ TEST(unknown_ioctl_enotty)
 TEST(wait_eagain_and_timeout)
 {
 	struct shmbus_wait w = { .offset = 8, .expected = 1, .bitset = SHMBUS_BITSET_ANY };
-	int fd = shmbus_anon_region(4096);
+	int fd = shmbus_anon_region(4096, NULL);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_WAIT, &w));
@@ -98,7 +98,7 @@ TEST(wake_wakes_waiter)
 				 .flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = 20000000000ULL };
 	struct shmbus_wake k = { .offset = 0, .count = 1, .bitset = SHMBUS_BITSET_ANY };
 	struct shmbus_info info = { 0 };
-	int fd = shmbus_anon_region(4096), status, i;
+	int fd = shmbus_anon_region(4096, NULL), status, i;
 	pid_t pid;
 
 	ASSERT_LE(0, fd);
@@ -125,7 +125,7 @@ TEST(waitv_entries_pointer)
 		{ .fd = SHMBUS_WAITV_SELF, .offset = 4, .expected = 7, .bitset = 1 },
 	};
 	struct shmbus_waitv v = { .entries = (uintptr_t)e, .nr = 2 };
-	int fd = shmbus_anon_region(4096);
+	int fd = shmbus_anon_region(4096, NULL);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_WAITV, &v));
@@ -143,7 +143,7 @@ TEST(requeue_outputs)
 {
 	struct shmbus_requeue rq = { .from = 0, .to = 4, .expected = 0,
 				     .nr_wake = 1, .nr_requeue = 1 };
-	int fd = shmbus_anon_region(4096);
+	int fd = shmbus_anon_region(4096, NULL);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, ioctl(fd, SHMBUS_IOC_CMP_REQUEUE, &rq));

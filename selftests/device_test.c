@@ -222,7 +222,7 @@ TEST_F(reload, map_files_opath_outlives_module)
 
 	if (why)
 		SKIP(return, "%s", why);
-	fd = shmbus_anon_region(pg);
+	fd = shmbus_anon_region(pg, NULL);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);

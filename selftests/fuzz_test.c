@@ -53,7 +53,6 @@
 #define DEFAULT_OPS	100000
 #define TIMEOUT_S	900	/* the harness' limit for the whole run */
 #define MARGIN_S	120	/* workers stop this long before it */
-#define NSEC_PER_SEC	1000000000ULL
 #define MAX_WAIT_NS	5000000ULL	/* the longest timeout a wait is given */
 #define KTIME_MAX	((__u64)LLONG_MAX)
 #define NR_OPS		32	/* at least ARRAY_SIZE(ops) */
@@ -158,14 +157,6 @@ static bool one_in(struct worker *w, unsigned int n)
 static bool allowed(errset set, int err)
 {
 	return err >= 0 && err < 128 && (set & E(err));
-}
-
-static unsigned long long now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -1363,16 +1354,11 @@ static void op_chown(struct worker *w)
 /* The shmbus-id line of /proc/self/fdinfo/FD: 0 for "none", -1 if missing. */
 static long long fdinfo_id(int fd)
 {
-	char path[64], buf[512], *line;
+	char val[64];
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (read_text(path, buf, sizeof(buf)))
+	if (fdinfo_value(fd, "shmbus-id", val, sizeof(val)))
 		return -1;
-	line = strstr(buf, "shmbus-id:\t");
-	if (!line)
-		return -1;
-	line += strlen("shmbus-id:\t");
-	return strncmp(line, "none", 4) ? strtoull(line, NULL, 10) : 0;
+	return strcmp(val, "none") ? strtoull(val, NULL, 10) : 0;
 }
 
 static void op_info(struct worker *w)
@@ -1502,7 +1488,7 @@ static struct child *free_child(struct worker *w)
 }
 
 /* Collect a child: it exited cleanly, or died of the SIGKILL we sent. */
-static void reap(struct worker *w, struct child *c, int flags)
+static void reap_child(struct worker *w, struct child *c, int flags)
 {
 	int status;
 	pid_t pid = waitpid(c->pid, &status, flags);
@@ -1524,7 +1510,7 @@ static void op_reap(struct worker *w)
 
 	for (i = 0; i < MAX_CHILDREN; i++)
 		if (w->children[i].pid)
-			reap(w, &w->children[i], WNOHANG);
+			reap_child(w, &w->children[i], WNOHANG);
 }
 
 static void op_kill_child(struct worker *w)
@@ -1535,7 +1521,7 @@ static void op_kill_child(struct worker *w)
 		return;
 	c->killed = true;
 	tally(w, kill(c->pid, SIGKILL) ? errno : 0);
-	reap(w, c, 0);
+	reap_child(w, c, 0);
 }
 
 static void run_ops(struct worker *w, long n);
@@ -1731,7 +1717,7 @@ static void worker_cleanup(struct worker *w)
 			continue;
 		w->children[i].killed = true;
 		kill(w->children[i].pid, SIGKILL);
-		reap(w, &w->children[i], 0);
+		reap_child(w, &w->children[i], 0);
 	}
 	for (i = 0; i < MAX_MAPS; i++)
 		if (w->maps[i].addr && munmap(w->maps[i].addr, w->maps[i].len))

@@ -65,30 +65,15 @@ static int region_create(struct region *r, const char *tag, size_t size)
 	region_init(r);
 	shmbus_unique_name(r->name, tag);
 	r->size = size;
-	r->fd = shmbus_open_bound(r->name, size,
-				  SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL, 0600);
+	r->fd = shmbus_create(r->name, size, NULL);
 	if (r->fd < 0)
 		return r->fd;
-	r->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	r->map = map_shared(r->fd, size, PROT_READ | PROT_WRITE, 0);
 	if (r->map != MAP_FAILED)
 		return 0;
 	err = -errno;
 	region_destroy(r);
 	return err;
-}
-
-static size_t page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-static void fill_pattern(void *buf, size_t len, unsigned int seed)
-{
-	uint32_t *word = buf;
-	size_t i;
-
-	for (i = 0; i < len / sizeof(*word); i++)
-		word[i] = seed * 2654435761u + i;
 }
 
 /* Poll up to WAIT_SECONDS for *flag to become non-zero: 0, or -1. */
@@ -178,16 +163,13 @@ static int wait_sleeper(pid_t pid, uint32_t *ready)
 	return -1;
 }
 
-/* Exit status of *pid (-1 if it did not exit normally); *pid becomes 0. */
-static int reap(pid_t *pid)
+/* reap() *@pid, which becomes 0. */
+static int reap_child(pid_t *pid)
 {
-	int status;
-	pid_t waited = waitpid(*pid, &status, 0);
+	int ret = reap(*pid, REAP_FOREVER, NULL);
 
 	*pid = 0;
-	if (waited <= 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	return ret;
 }
 
 FIXTURE(shared) {
@@ -205,7 +187,7 @@ FIXTURE_TEARDOWN(shared)
 {
 	if (self->child > 0) {
 		kill(self->child, SIGKILL);
-		reap(&self->child);
+		reap_child(&self->child);
 	}
 	if (self->alias)
 		munmap(self->alias, self->r.size);
@@ -235,7 +217,7 @@ TEST_F(shared, futex_wake_forked_waiter)
 	ASSERT_EQ(0, wait_sleeper(self->child, alias_word + 1));
 	__atomic_store_n(alias_word, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(1, futex_wake(alias_word, 1));
-	EXPECT_EQ(0, reap(&self->child));
+	EXPECT_EQ(0, reap_child(&self->child));
 }
 
 /*
@@ -260,7 +242,7 @@ TEST_F(shared, futex_wake_exec_waiter_other_offset)
 	ASSERT_EQ(0, wait_sleeper(self->child, word + 1));
 	__atomic_store_n(word, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(1, futex_wake(word, 1));
-	EXPECT_EQ(0, reap(&self->child));
+	EXPECT_EQ(0, reap_child(&self->child));
 }
 
 static int init_mutex(pthread_mutex_t *lock, int robust)
@@ -316,7 +298,7 @@ TEST_F(shared, pshared_mutex_counts_exactly)
 	}
 	ASSERT_EQ(0, wait_flag(&c->started));
 	ASSERT_EQ(0, count_up(c));
-	ASSERT_EQ(0, reap(&self->child));
+	ASSERT_EQ(0, reap_child(&self->child));
 	EXPECT_EQ(2 * ROUNDS, c->count);
 	pthread_mutex_destroy(&c->lock);
 }
@@ -399,7 +381,7 @@ TEST_F(shared, pshared_condvar_wakes_other_process)
 	if (self->child == 0)
 		_exit(cond_waiter(rv));
 	ASSERT_EQ(0, cond_signal_waiter(rv));
-	EXPECT_EQ(0, reap(&self->child));
+	EXPECT_EQ(0, reap_child(&self->child));
 	pthread_cond_destroy(&rv->cond);
 	pthread_mutex_destroy(&rv->lock);
 }
@@ -430,7 +412,7 @@ TEST_F(shared, robust_mutex_holder_killed_eownerdead)
 	}
 	ASSERT_EQ(0, wait_flag(&rb->locked));
 	ASSERT_EQ(0, kill(self->child, SIGKILL));
-	ASSERT_EQ(-1, reap(&self->child));
+	ASSERT_EQ(REAP_SIGNALED(SIGKILL), reap_child(&self->child));
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += WAIT_SECONDS;
 	EXPECT_EQ(EOWNERDEAD, pthread_mutex_timedlock(&rb->lock, &deadline));

@@ -53,14 +53,6 @@ static void moves_since(struct mover *m, const unsigned long *before, unsigned l
 	since[1] = __atomic_load_n(&m->moved[1], __ATOMIC_SEQ_CST) - before[1];
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * The only process that maps the region (MPOL_MF_MOVE moves only pages
  * nobody else maps): store 1 into word 0, then bounce its page between
@@ -120,10 +112,10 @@ FIXTURE_TEARDOWN(migrate)
 /* Wait until the mover is ready: 0, or -1 if it died or the watchdog fired. */
 static int wait_ready(FIXTURE_DATA(migrate) *self)
 {
-	__u64 end = now_ns() + WATCHDOG_NS;
+	__u64 end = now_ns(CLOCK_MONOTONIC) + WATCHDOG_NS;
 
 	while (!__atomic_load_n(&self->m->ready, __ATOMIC_SEQ_CST)) {
-		if (waitpid(self->pid, NULL, WNOHANG) || now_ns() > end)
+		if (waitpid(self->pid, NULL, WNOHANG) || now_ns(CLOCK_MONOTONIC) > end)
 			return -1;
 		usleep(1000);
 	}
@@ -139,7 +131,7 @@ TEST_F_TIMEOUT(migrate, wait_on_moving_page_never_sleeps, 600)
 
 	if (!path_exists(NODE1))
 		SKIP(return, "one NUMA node: boot with numa=fake=2");
-	self->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE));
+	self->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE), NULL);
 	ASSERT_LE(0, self->fd);
 	self->m = mmap(NULL, sizeof(*self->m), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -76,46 +76,10 @@ static void release_tracked(struct tracked *t)
 		shmbus_unlink_name(t->names[--t->nr_names]);
 }
 
-static int do_ioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int region_chmod(int fd, __u32 mode)
-{
-	struct shmbus_chmod req = { .mode = mode };
-
-	return do_ioctl(fd, SHMBUS_IOC_CHMOD, &req);
-}
-
-static int region_chown(int fd, __u32 uid, __u32 gid)
-{
-	struct shmbus_chown req = { .uid = uid, .gid = gid };
-
-	return do_ioctl(fd, SHMBUS_IOC_CHOWN, &req);
-}
-
-static int unlink_raw(struct shmbus_unlink *req)
-{
-	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = do_ioctl(fd, SHMBUS_IOC_UNLINK, req);
-	close(fd);
-	return ret;
-}
-
 /* Bind a throw-away handle to the existing region @name: 0 or -errno. */
 static int probe(const char *name, __u32 flags)
 {
-	int fd = shmbus_open_bound(name, 0, flags, 0);
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
+	return shmbus_try_bind(name, 0, flags, 0);
 }
 
 /* Store @value in the region's first word through a short-lived mapping. */
@@ -141,7 +105,7 @@ static void expect_owner(struct __test_metadata *_metadata, int fd,
 	struct shmbus_info info;
 
 	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, do_ioctl(fd, SHMBUS_IOC_INFO, &info));
+	ASSERT_EQ(0, shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info));
 	EXPECT_EQ(want.uid, info.uid);
 	EXPECT_EQ(want.gid, info.gid);
 	EXPECT_EQ(want.cuid, info.cuid);
@@ -224,38 +188,38 @@ static int drop_ipc_owner(void)
 	return shmbus_drop_cap(CAP_IPC_OWNER);
 }
 
-static int in_new_ipc_ns(void)
-{
-	return unshare(CLONE_NEWIPC);
-}
+/* What a child of spawn_as() runs. */
+struct as_child {
+	prepare_fn prepare;
+	child_fn fn;
+	struct req *req;
+};
 
-/* Fork a child that runs @prepare, then exits with @fn's answer. */
-static pid_t spawn(prepare_fn prepare, child_fn fn, struct req *req)
+static int as_child_main(void *arg)
 {
-	pid_t pid = fork();
+	struct as_child *c = arg;
 
-	if (pid)
-		return pid;
-	if (prepare()) {
+	if (c->prepare()) {
 		fprintf(stderr, "# child setup: %s\n", strerror(errno));
-		_exit(CHILD_BROKEN);
+		return CHILD_BROKEN;
 	}
-	_exit(fn(req));
+	return c->fn(c->req);
 }
 
-/* The child's exit status, or -1 if it did not exit normally. */
-static int reap(pid_t pid)
+/* Fork a child that runs @prepare, then exits with @fn's answer: pid or -errno. */
+static pid_t spawn_as(prepare_fn prepare, child_fn fn, struct req *req)
 {
-	int status;
+	struct as_child c = { .prepare = prepare, .fn = fn, .req = req };
 
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	return spawn(as_child_main, &c);
 }
 
+/* spawn_as() and reap(): the child's exit status, or -errno. */
 static int run_child(prepare_fn prepare, child_fn fn, struct req *req)
 {
-	return reap(spawn(prepare, fn, req));
+	pid_t pid = spawn_as(prepare, fn, req);
+
+	return pid < 0 ? pid : reap(pid, REAP_FOREVER, NULL);
 }
 
 static int child_bind(struct req *req)
@@ -287,14 +251,14 @@ static int child_chmod(struct req *req)
 {
 	int fd = bind_for_change(req);
 
-	return fd < 0 ? CHILD_BROKEN : -region_chmod(fd, req->mode);
+	return fd < 0 ? CHILD_BROKEN : -shmbus_chmod(fd, req->mode);
 }
 
 static int child_chown(struct req *req)
 {
 	int fd = bind_for_change(req);
 
-	return fd < 0 ? CHILD_BROKEN : -region_chown(fd, req->uid, req->gid);
+	return fd < 0 ? CHILD_BROKEN : -shmbus_chown(fd, req->uid, req->gid);
 }
 
 static int bind_as(prepare_fn who, const char *name, __u32 flags)
@@ -394,7 +358,7 @@ TEST_F(perm, group_bits_for_group_member)
 	int fd = create_region(&self->t, name, REGION_SIZE, 0640);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_chown(fd, SHMBUS_ID_UNCHANGED, NOBODY));
+	ASSERT_EQ(0, shmbus_chown(fd, SHMBUS_ID_UNCHANGED, NOBODY));
 	EXPECT_EQ(0, bind_as(as_group_member, name, SHMBUS_BIND_RDONLY));
 	EXPECT_EQ(EACCES, bind_as(as_group_member, name, 0));
 }
@@ -406,7 +370,7 @@ TEST_F(perm, owner_bits_for_owner)
 	int fd = create_region(&self->t, name, REGION_SIZE, 0400);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_chown(fd, NOBODY, SHMBUS_ID_UNCHANGED));
+	ASSERT_EQ(0, shmbus_chown(fd, NOBODY, SHMBUS_ID_UNCHANGED));
 	EXPECT_EQ(0, bind_as(as_nobody, name, SHMBUS_BIND_RDONLY));
 	EXPECT_EQ(EACCES, bind_as(as_nobody, name, 0));
 }
@@ -483,8 +447,8 @@ TEST_F(perm, cap_sys_admin_changes_any_region)
 	ASSERT_EQ(0, create_as(as_nobody, name, 0600));
 	fd = open_region(&self->t, name);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, region_chmod(fd, 0644));
-	EXPECT_EQ(0, region_chown(fd, USER, USER));
+	EXPECT_EQ(0, shmbus_chmod(fd, 0644));
+	EXPECT_EQ(0, shmbus_chown(fd, USER, USER));
 	EXPECT_EQ(0, shmbus_unlink_name(name));
 	EXPECT_EQ(-ENOENT, probe(name, SHMBUS_BIND_RDONLY));
 }
@@ -496,7 +460,7 @@ TEST_F(perm, new_owner_may_chmod)
 	int fd = create_region(&self->t, name, REGION_SIZE, 0600);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_chown(fd, NOBODY, SHMBUS_ID_UNCHANGED));
+	ASSERT_EQ(0, shmbus_chown(fd, NOBODY, SHMBUS_ID_UNCHANGED));
 	EXPECT_EQ(0, chmod_as(as_nobody, name, 0640));
 	expect_owner(_metadata, fd, (struct owner){ NOBODY, 0, 0, 0, 0640 });
 }
@@ -508,11 +472,11 @@ TEST_F(perm, chown_id_unchanged_keeps_id)
 	int fd = create_region(&self->t, name, REGION_SIZE, 0600);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, region_chown(fd, NOBODY, SHMBUS_ID_UNCHANGED));
+	ASSERT_EQ(0, shmbus_chown(fd, NOBODY, SHMBUS_ID_UNCHANGED));
 	expect_owner(_metadata, fd, (struct owner){ NOBODY, 0, 0, 0, 0600 });
-	ASSERT_EQ(0, region_chown(fd, SHMBUS_ID_UNCHANGED, USER));
+	ASSERT_EQ(0, shmbus_chown(fd, SHMBUS_ID_UNCHANGED, USER));
 	expect_owner(_metadata, fd, (struct owner){ NOBODY, USER, 0, 0, 0600 });
-	ASSERT_EQ(0, region_chown(fd, SHMBUS_ID_UNCHANGED, SHMBUS_ID_UNCHANGED));
+	ASSERT_EQ(0, shmbus_chown(fd, SHMBUS_ID_UNCHANGED, SHMBUS_ID_UNCHANGED));
 	expect_owner(_metadata, fd, (struct owner){ NOBODY, USER, 0, 0, 0600 });
 }
 
@@ -530,7 +494,7 @@ TEST_F(perm, info_follows_chmod_and_chown)
 	expect_owner(_metadata, fd, (struct owner){ NOBODY, NOBODY, NOBODY, NOBODY, 0640 });
 	ASSERT_EQ(0, chown_as(as_nobody, name, USER, SHMBUS_ID_UNCHANGED));
 	expect_owner(_metadata, fd, (struct owner){ USER, NOBODY, NOBODY, NOBODY, 0640 });
-	ASSERT_EQ(0, region_chown(fd, SHMBUS_ID_UNCHANGED, USER));
+	ASSERT_EQ(0, shmbus_chown(fd, SHMBUS_ID_UNCHANGED, USER));
 	expect_owner(_metadata, fd, (struct owner){ USER, USER, NOBODY, NOBODY, 0640 });
 }
 
@@ -544,7 +508,7 @@ TEST_F(perm, chmod_above_0777_einval)
 
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(modes); i++)
-		EXPECT_EQ(-EINVAL, region_chmod(fd, modes[i])) TH_LOG("mode %#o", modes[i]);
+		EXPECT_EQ(-EINVAL, shmbus_chmod(fd, modes[i])) TH_LOG("mode %#o", modes[i]);
 	expect_owner(_metadata, fd, (struct owner){ 0, 0, 0, 0, 0600 });
 }
 
@@ -557,8 +521,8 @@ TEST_F(perm, chmod_nonzero_pad_or_reserved_einval)
 	int fd = create_region(&self->t, name, REGION_SIZE, 0600);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, do_ioctl(fd, SHMBUS_IOC_CHMOD, &bad_pad));
-	EXPECT_EQ(-EINVAL, do_ioctl(fd, SHMBUS_IOC_CHMOD, &bad_reserved));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(fd, SHMBUS_IOC_CHMOD, &bad_pad));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(fd, SHMBUS_IOC_CHMOD, &bad_reserved));
 	expect_owner(_metadata, fd, (struct owner){ 0, 0, 0, 0, 0600 });
 }
 
@@ -570,7 +534,7 @@ TEST_F(perm, chown_nonzero_reserved_einval)
 	int fd = create_region(&self->t, name, REGION_SIZE, 0600);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, do_ioctl(fd, SHMBUS_IOC_CHOWN, &bad));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(fd, SHMBUS_IOC_CHOWN, &bad));
 	expect_owner(_metadata, fd, (struct owner){ 0, 0, 0, 0, 0600 });
 }
 
@@ -582,7 +546,7 @@ TEST_F(perm, unlink_nonzero_reserved_einval)
 
 	ASSERT_LE(0, create_region(&self->t, name, REGION_SIZE, 0600));
 	snprintf(bad.name, sizeof(bad.name), "%s", name);
-	EXPECT_EQ(-EINVAL, unlink_raw(&bad));
+	EXPECT_EQ(-EINVAL, shmbus_unlink_req(&bad));
 	EXPECT_EQ(0, probe(name, SHMBUS_BIND_RDONLY));
 }
 
@@ -621,11 +585,11 @@ TEST_F(perm, chmod_affects_new_binds_only)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, write_word(fd, MAGIC));
 	*self->req = named(name);
-	pid = spawn(as_nobody, child_rdonly_across_chmod, self->req);
+	pid = spawn_as(as_nobody, child_rdonly_across_chmod, self->req);
 	ASSERT_EQ(0, wait_step(&self->req->step, 1));
-	ASSERT_EQ(0, region_chmod(fd, 0600));
+	ASSERT_EQ(0, shmbus_chmod(fd, 0600));
 	set_step(&self->req->step, 2);
-	ASSERT_EQ(0, reap(pid));
+	ASSERT_EQ(0, reap(pid, REAP_FOREVER, NULL));
 	EXPECT_EQ(0, self->req->result[0]) TH_LOG("old handle: mmap: %s",
 						  strerror(self->req->result[0]));
 	EXPECT_EQ(MAGIC, self->req->word);
@@ -647,7 +611,7 @@ TEST(unlink_unterminated_name_enametoolong)
 	struct shmbus_unlink req = { .reserved = { 0 } };
 
 	memset(req.name, 'a', sizeof(req.name));
-	EXPECT_EQ(-ENAMETOOLONG, unlink_raw(&req));
+	EXPECT_EQ(-ENAMETOOLONG, shmbus_unlink_req(&req));
 }
 
 /* UNLINK of a name containing '/' is EINVAL. */
@@ -655,7 +619,7 @@ TEST(unlink_name_with_slash_einval)
 {
 	struct shmbus_unlink req = { .name = "perm/slash" };
 
-	EXPECT_EQ(-EINVAL, unlink_raw(&req));
+	EXPECT_EQ(-EINVAL, shmbus_unlink_req(&req));
 }
 
 /* UNLINK of the empty name is EINVAL. */
@@ -663,7 +627,7 @@ TEST(unlink_empty_name_einval)
 {
 	struct shmbus_unlink req = { .name = "" };
 
-	EXPECT_EQ(-EINVAL, unlink_raw(&req));
+	EXPECT_EQ(-EINVAL, shmbus_unlink_req(&req));
 }
 
 FIXTURE(ipc_ns) {
@@ -704,7 +668,7 @@ static int child_create_own(struct req *req)
 	if (fd < 0)
 		return -fd;
 	memset(&info, 0, sizeof(info));
-	err = do_ioctl(fd, SHMBUS_IOC_INFO, &info);
+	err = shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info);
 	req->id = info.id;
 	shmbus_unlink_name(req->name);
 	close(fd);
@@ -720,7 +684,7 @@ TEST_F(ipc_ns, other_namespace_creates_same_name)
 
 	ASSERT_LE(0, fd);
 	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, do_ioctl(fd, SHMBUS_IOC_INFO, &info));
+	ASSERT_EQ(0, shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info));
 	*self->req = named(name);
 	ASSERT_EQ(0, run_child(in_new_ipc_ns, child_create_own, self->req));
 	EXPECT_NE(info.id, self->req->id);
@@ -759,12 +723,12 @@ TEST_F(ipc_ns, regions_file_shows_own_namespace)
 	ASSERT_LE(0, create_region(&self->t, name, REGION_SIZE, 0600));
 	*self->req = named(name);
 	shmbus_unique_name(self->req->other, "ns-child");
-	pid = spawn(in_new_ipc_ns, child_list_regions, self->req);
+	pid = spawn_as(in_new_ipc_ns, child_list_regions, self->req);
 	ASSERT_EQ(0, wait_step(&self->req->step, 1));
 	parent_own = shmbus_regions_lists(name);
 	parent_other = shmbus_regions_lists(self->req->other);
 	set_step(&self->req->step, 2);
-	ASSERT_EQ(0, reap(pid));
+	ASSERT_EQ(0, reap(pid, REAP_FOREVER, NULL));
 	ASSERT_EQ(1, parent_own);
 	ASSERT_EQ(1, self->req->result[0]);
 	EXPECT_EQ(0, self->req->result[1]) TH_LOG("the child lists the parent's region");
@@ -784,19 +748,6 @@ static int child_leave_region(struct req *req)
 	return 0;
 }
 
-/* Wait up to @seconds for the live region count to drop to @want: the last count. */
-static long long settle_regions(long long want, int seconds)
-{
-	long long now = shmbus_stat("all_regions");
-	int i;
-
-	for (i = 0; now > want && i < seconds * 10; i++) {
-		usleep(100000);
-		now = shmbus_stat("all_regions");
-	}
-	return now;
-}
-
 /* The names of a dead IPC namespace are unlinked by the module within seconds. */
 TEST_F_TIMEOUT(ipc_ns, dead_namespace_names_reclaimed, 60)
 {
@@ -807,7 +758,7 @@ TEST_F_TIMEOUT(ipc_ns, dead_namespace_names_reclaimed, 60)
 	shmbus_unique_name(self->req->name, "ns-dead");
 	ASSERT_EQ(0, run_child(in_new_ipc_ns, child_leave_region, self->req));
 	ASSERT_EQ(1, self->req->result[0]) TH_LOG("the linked region died with its handle");
-	EXPECT_EQ(before, settle_regions(before, 30));
+	EXPECT_EQ(before, settle_regions(before, 30 * 1000));
 }
 
 enum { MAX_REGION_BYTES, MAX_TOTAL_BYTES, MAX_REGIONS, NR_LIMITS };

@@ -63,14 +63,6 @@ static const char *const stat_names[NR_STATS] = {
 	"regions", "pages", "bytes", "all_regions", "all_pages", "all_bytes",
 };
 
-/* Regions in every namespace: all_regions, or regions where it is missing. */
-static long long every_region(void)
-{
-	long long all = shmbus_stat("all_regions");
-
-	return all >= 0 ? all : shmbus_stat("regions");
-}
-
 /* The inode number of this process's namespace of @type ("ipc", "mnt"). */
 static __u64 ns_inode(const char *type)
 {
@@ -487,14 +479,9 @@ static int as_user_b(void)
 	return become(USER_B);
 }
 
-static int in_new_ipc_ns(void)
-{
-	return unshare(CLONE_NEWIPC);
-}
-
 static int as_user_a_in_new_ipc_ns(void)
 {
-	return unshare(CLONE_NEWIPC) || become(USER_A);
+	return in_new_ipc_ns() || become(USER_A);
 }
 
 /* Stay root but give up CAP_SYS_RESOURCE (all sets). */
@@ -520,21 +507,8 @@ FIXTURE_SETUP(tenants)
 	ASSERT_TRUE(path_exists(SHMBUS_DEV)) TH_LOG("shmbus is not loaded");
 	for (i = 0; i < NR_PARAMS; i++)
 		self->saved[i] = get_param(i);
-	self->regions_before = every_region();
+	self->regions_before = shmbus_all_regions();
 	ASSERT_LE(0, self->regions_before);
-}
-
-/* Wait, polling, for the regions of every namespace to be back to @want. */
-static long long settle_regions(long long want)
-{
-	long long now = every_region();
-	int i;
-
-	for (i = 0; now > want && i < SETTLE_SECONDS * 10; i++) {
-		usleep(100000);
-		now = every_region();
-	}
-	return now;
 }
 
 FIXTURE_TEARDOWN(tenants)
@@ -551,7 +525,7 @@ FIXTURE_TEARDOWN(tenants)
 	for (i = 0; i < NR_PARAMS; i++)
 		if (self->saved[i] >= 0)
 			set_param(i, self->saved[i]);
-	left = settle_regions(self->regions_before);
+	left = settle_regions(self->regions_before, SETTLE_SECONDS * 1000);
 	if (left != self->regions_before)
 		TH_LOG("teardown: %lld regions left, %lld before", left, self->regions_before);
 }
@@ -578,13 +552,6 @@ static const char *prefix(char *buf, const char *who)
 {
 	snprintf(buf, SHMBUS_NAME_MAX, "q%d-%s", getpid(), who);
 	return buf;
-}
-
-static __u64 region_id(int fd)
-{
-	struct shmbus_info info;
-
-	return shmbus_region_info(fd, &info) ? 0 : info.id;
 }
 
 /*
@@ -846,7 +813,7 @@ TEST_F(tenants, ns_column_names_own_namespace)
 	char ns[32];
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, regions_lookup(region_id(fd), "ns", ns, sizeof(ns)));
+	ASSERT_EQ(0, regions_lookup(shmbus_region_id(fd), "ns", ns, sizeof(ns)));
 	EXPECT_EQ(ns_inode("ipc"), strtoull(ns, NULL, 10)) TH_LOG("ns column %s", ns);
 }
 
@@ -874,7 +841,7 @@ TEST_F(tenants, private_ns_root_lists_own_namespace_only)
 	child_ns_with_region(_metadata, self, 1, in_new_ipc_ns);
 	ASSERT_EQ(1, peer_lists(c2, c2->page->id)) TH_LOG("a namespace does not see its own region");
 	EXPECT_EQ(0, peer_lists(c2, c1->page->id)) TH_LOG("sees another namespace's region");
-	EXPECT_EQ(0, peer_lists(c2, region_id(fd))) TH_LOG("sees the host's region");
+	EXPECT_EQ(0, peer_lists(c2, shmbus_region_id(fd))) TH_LOG("sees the host's region");
 }
 
 /* UNLINK as root in the initial namespace: 0, or -errno. */
@@ -939,7 +906,7 @@ TEST_F(tenants, unlink_unknown_namespace_enoent)
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENOENT, host_unlink(self->names[0], ns_inode("mnt"), 0));
-	EXPECT_EQ(1, regions_lists(region_id(fd))) TH_LOG("the name is gone");
+	EXPECT_EQ(1, regions_lists(shmbus_region_id(fd))) TH_LOG("the name is gone");
 }
 
 /* UNLINK of a name a private namespace does not hold, by its inode, is ENOENT. */
@@ -1063,11 +1030,11 @@ static __u64 host_anon_id(FIXTURE_DATA(tenants) *self)
 
 	if (self->nr_fds == MAX_TRACKED)
 		abort();
-	fd = shmbus_anon_region(REGION_SIZE);
+	fd = shmbus_anon_region(REGION_SIZE, NULL);
 	if (fd < 0)
 		return 0;
 	self->fds[self->nr_fds++] = fd;
-	return region_id(fd);
+	return shmbus_region_id(fd);
 }
 
 static void expect_no_progression(struct __test_metadata *_metadata, const __u64 id[3])

@@ -43,55 +43,18 @@
 #define NR_PROBES	8	/* owner ids a read-only handle could have got */
 #define MAX_CHILDREN	4
 #define WATCHDOG_NS	(10ULL * 1000000000ULL)
+#define WATCHDOG_MS	(WATCHDOG_NS / NSEC_PER_MSEC)
 #define MAX_WORDS	SHMBUS_SYSMOD "/parameters/max_robust_words"
 #define REFCNT		SHMBUS_SYSMOD "/refcnt"
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static unsigned char pattern_byte(size_t i)
-{
-	return (unsigned char)(i * 7 + (i >> 12) * 3 + 0x3c);
-}
-
-static void fill_pattern(unsigned char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pattern_byte(i);
-}
-
-/* Offset of the first byte that is not the pattern, or -1. */
-static long find_mismatch(const unsigned char *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pattern_byte(i))
-			return i;
-	return -1;
-}
+#define PATTERN_SEED	0x3c	/* the data of the writer's mapping */
 
 /* A handle bound SHMBUS_BIND_RDONLY to @name on a fd opened @oflags: fd or -errno. */
 static int open_rdonly(const char *name, int oflags)
 {
-	struct shmbus_bind b = { .flags = SHMBUS_BIND_RDONLY };
-	int fd = open(SHMBUS_DEV, oflags | O_CLOEXEC), err;
+	struct shmbus_bind b;
 
-	if (fd < 0)
-		return -errno;
-	snprintf(b.name, sizeof(b.name), "%s", name);
-	if (!ioctl(fd, SHMBUS_IOC_BIND, &b))
-		return fd;
-	err = -errno;
-	close(fd);
-	return err;
+	shmbus_bind_init(&b, name, 0, SHMBUS_BIND_RDONLY, 0);
+	return shmbus_bind_new(oflags, &b);
 }
 
 /* remap_file_pages() of [@addr, @addr + @len) to page @pgoff: 0 or -errno. */
@@ -115,46 +78,6 @@ static int vmas_in(const void *addr, size_t len)
 			n++;
 	fclose(f);
 	return n;
-}
-
-/* Any ioctl: its non-negative result, or -errno. */
-static int cmd(int fd, unsigned long request, void *arg)
-{
-	int ret = ioctl(fd, request, arg);
-
-	return ret < 0 ? -errno : ret;
-}
-
-static int owner_id(int fd)
-{
-	return cmd(fd, SHMBUS_IOC_OWNER_ID, NULL);
-}
-
-/* LOCK_REGISTER or LOCK_UNREGISTER of the word at @offset: 0 or -errno. */
-static int lock_word(int fd, unsigned long request, __u64 offset)
-{
-	struct shmbus_lock_word lw = { .offset = offset };
-
-	return cmd(fd, request, &lw);
-}
-
-static int wake(int fd, __u64 offset, __u32 count)
-{
-	struct shmbus_wake w = { .offset = offset, .count = count, .bitset = ANY };
-
-	return cmd(fd, SHMBUS_IOC_WAKE, &w);
-}
-
-static int sysfs_write(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n < 0 ? -errno : 0;
 }
 
 /*
@@ -214,7 +137,7 @@ FIXTURE_SETUP(remap)
 	ASSERT_EQ(0, unlinked);
 	self->data = mmap(NULL, self->size, RW, MAP_SHARED, self->rw, 0);
 	ASSERT_NE(MAP_FAILED, self->data);
-	fill_pattern(self->data, self->size);
+	fill_pattern(self->data, self->size, PATTERN_SEED);
 	self->view = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->ro, 0);
 	ASSERT_NE(MAP_FAILED, self->view) TH_LOG("mmap PROT_READ: %s", strerror(errno));
 	ret = remap(self->view, self->len, variant->pgoff);
@@ -267,7 +190,7 @@ TEST_F(remap, write_segv_data_unchanged)
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
 		TH_LOG("the writer %s %d", WIFSIGNALED(status) ? "died of signal" : "exited",
 		       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-	EXPECT_EQ(-1, find_mismatch(self->data, self->size));
+	EXPECT_EQ(-1, check_pattern(self->data, self->size, PATTERN_SEED));
 }
 
 /* Every VMA remap_file_pages() makes is counted: INFO.mappings equals the VMAs. */
@@ -275,7 +198,7 @@ TEST(remap_split_vmas_counted)
 {
 	size_t pg = sysconf(_SC_PAGESIZE);
 	struct shmbus_info info;
-	int fd = shmbus_anon_region(3 * pg), vmas;
+	int fd = shmbus_anon_region(3 * pg, NULL), vmas;
 	char *p;
 
 	ASSERT_LE(0, fd);
@@ -325,7 +248,7 @@ TEST(mapping_pins_module)
 	void *p;
 
 	ASSERT_LE(0, base);
-	fd = shmbus_anon_region(pg);
+	fd = shmbus_anon_region(pg, NULL);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, pg, RW, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -377,17 +300,11 @@ FIXTURE_SETUP(region)
 FIXTURE_TEARDOWN(region)
 {
 	char buf[32];
-	int i;
 
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		if (self->pids[i] <= 0)
-			continue;
-		kill(self->pids[i], SIGKILL);
-		waitpid(self->pids[i], NULL, 0);
-	}
+	shmbus_kill_tracked(self->pids, MAX_CHILDREN);
 	if (self->saved_max_words >= 0) {
 		snprintf(buf, sizeof(buf), "%lld", self->saved_max_words);
-		sysfs_write(MAX_WORDS, buf);
+		write_text(MAX_WORDS, buf);
 	}
 	if (self->view != MAP_FAILED)
 		munmap(self->view, self->size);
@@ -412,11 +329,7 @@ static __u32 load(__u32 *p)
 /* fork(), the child remembered so that teardown kills it whatever happens. */
 static pid_t fork_tracked(FIXTURE_DATA(region) *self)
 {
-	pid_t pid = fork();
-
-	if (pid <= 0)
-		return pid;
-	return shmbus_track_child(self->pids, MAX_CHILDREN, pid) ? -1 : pid;
+	return shmbus_fork_tracked(self->pids, MAX_CHILDREN);
 }
 
 static void forget(FIXTURE_DATA(region) *self, pid_t pid)
@@ -430,16 +343,13 @@ static int kill_child(FIXTURE_DATA(region) *self, pid_t pid)
 	return shmbus_kill_child(self->pids, MAX_CHILDREN, pid);
 }
 
-/* Reap a child that exits by itself: its exit status, or -1 if a signal killed it. */
-static int reap(FIXTURE_DATA(region) *self, pid_t pid)
+/* reap() a child that exits by itself: its exit status, or REAP_SIGNALED(sig). */
+static int reap_child(FIXTURE_DATA(region) *self, pid_t pid)
 {
-	int status;
-	pid_t ret = waitpid(pid, &status, 0);
+	int ret = reap(pid, REAP_FOREVER, NULL);
 
 	forget(self, pid);
-	if (ret != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	return ret;
 }
 
 /*
@@ -458,8 +368,8 @@ static pid_t spawn_holder(FIXTURE_DATA(region) *self, int fd, __u64 offset, __u3
 		return -1;
 	pid = fork_tracked(self);
 	if (pid == 0) {
-		own = ioctl(fd, SHMBUS_IOC_REOPEN);
-		ret = own < 0 ? -1 : owner_id(own);
+		own = shmbus_reopen(fd);
+		ret = own < 0 ? -1 : shmbus_owner_id(own);
 		if (ret > 0 && __atomic_compare_exchange_n(word_at(self, offset), &free_word, ret,
 							   false, __ATOMIC_SEQ_CST,
 							   __ATOMIC_SEQ_CST))
@@ -485,20 +395,6 @@ static __u32 kill_holder(FIXTURE_DATA(region) *self, int fd)
 	if (pid <= 0 || !id || kill_child(self, pid))
 		return 0;
 	return id;
-}
-
-/* Wait until @n tasks sleep on the region of @fd: 0, or -1 at the watchdog. */
-static int wait_sleepers(int fd, __u32 n)
-{
-	__u64 end = now_ns() + WATCHDOG_NS;
-	struct shmbus_info info;
-
-	while (!shmbus_region_info(fd, &info) && now_ns() < end) {
-		if (info.waiters == n)
-			return 0;
-		usleep(1000);
-	}
-	return -1;
 }
 
 /* open() of /proc/self/map_files/START-END of the mapping at @addr fails. */
@@ -545,7 +441,7 @@ TEST_F(region, rdonly_mapping_fork_mprotect_eacces)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(mprotect(self->view, self->size, RW) ? errno : 0);
-	EXPECT_EQ(EACCES, reap(self, pid));
+	EXPECT_EQ(EACCES, reap_child(self, pid));
 }
 
 /* A read-only mapping moved with mremap cannot get PROT_WRITE. */
@@ -567,9 +463,9 @@ TEST_F(region, rdonly_mapping_mremap_mprotect_eacces)
 /* MADV_REMOVE through a read-only mapping fails and leaves the data. */
 TEST_F(region, rdonly_mapping_madv_remove_fails)
 {
-	fill_pattern(self->data, self->size);
+	fill_pattern(self->data, self->size, PATTERN_SEED);
 	EXPECT_EQ(-1, madvise(self->view, self->size, MADV_REMOVE));
-	EXPECT_EQ(-1, find_mismatch(self->data, self->size));
+	EXPECT_EQ(-1, check_pattern(self->data, self->size, PATTERN_SEED));
 }
 
 /* OWNER_ID, LOCK_REGISTER, LOCK_UNREGISTER and CMP_REQUEUE on a read-only handle: EBADF. */
@@ -592,9 +488,9 @@ TEST_F(region, rdonly_robust_ioctls_ebadf)
 	unsigned int i;
 
 	/* So that there is a registration UNREGISTER could remove. */
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		EXPECT_EQ(-EBADF, cmd(self->ro, cmds[i].request, cmds[i].arg))
+		EXPECT_EQ(-EBADF, shmbus_ioctl(self->ro, cmds[i].request, cmds[i].arg))
 			TH_LOG("%s", cmds[i].what);
 	}
 }
@@ -626,9 +522,9 @@ TEST_F(region, rdonly_ebadf_after_enxio_before_arguments)
 
 	ASSERT_LE(0, unbound);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		EXPECT_EQ(-EBADF, cmd(self->ro, cmds[i].request, cmds[i].arg))
+		EXPECT_EQ(-EBADF, shmbus_ioctl(self->ro, cmds[i].request, cmds[i].arg))
 			TH_LOG("read-only handle, %s", cmds[i].what);
-		EXPECT_EQ(-ENXIO, cmd(unbound, cmds[i].request, cmds[i].arg))
+		EXPECT_EQ(-ENXIO, shmbus_ioctl(unbound, cmds[i].request, cmds[i].arg))
 			TH_LOG("unbound O_RDONLY handle, %s", cmds[i].what);
 	}
 	close(unbound);
@@ -642,9 +538,9 @@ TEST_F(region, rdonly_wake_wakes_writers_sleeper)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(shmbus_wait_word(self->a, OTHER_OFF, 0, WATCHDOG_NS) ? 1 : 0);
-	ASSERT_EQ(0, wait_sleepers(self->a, 1)) TH_LOG("the writer never slept");
-	EXPECT_EQ(1, wake(self->ro, OTHER_OFF, 1));
-	EXPECT_EQ(0, reap(self, pid));
+	ASSERT_EQ(0, await_waiters(self->a, 1, WATCHDOG_MS)) TH_LOG("the writer never slept");
+	EXPECT_EQ(1, shmbus_wake(self->ro, OTHER_OFF, 1, ANY));
+	EXPECT_EQ(0, reap_child(self, pid));
 }
 
 /*
@@ -660,15 +556,15 @@ TEST_F(region, rdonly_waiter_never_takes_writers_wakeup)
 	ASSERT_LE(0, reader);
 	if (reader == 0)
 		_exit(shmbus_wait_word(self->ro, OTHER_OFF, 0, WATCHDOG_NS) ? 1 : 0);
-	ASSERT_EQ(0, wait_sleepers(self->a, 1)) TH_LOG("the reader never slept");
+	ASSERT_EQ(0, await_waiters(self->a, 1, WATCHDOG_MS)) TH_LOG("the reader never slept");
 	writer = fork_tracked(self);
 	ASSERT_LE(0, writer);
 	if (writer == 0)
 		_exit(shmbus_wait_word(self->a, OTHER_OFF, 0, WATCHDOG_NS) ? 1 : 0);
-	ASSERT_EQ(0, wait_sleepers(self->a, 2)) TH_LOG("the writer never slept");
-	EXPECT_EQ(1, wake(self->a, OTHER_OFF, 1));
-	EXPECT_EQ(0, reap(self, writer)) TH_LOG("the reader took the writer's wake-up");
-	EXPECT_EQ(0, reap(self, reader)) TH_LOG("the reader was not woken");
+	ASSERT_EQ(0, await_waiters(self->a, 2, WATCHDOG_MS)) TH_LOG("the writer never slept");
+	EXPECT_EQ(1, shmbus_wake(self->a, OTHER_OFF, 1, ANY));
+	EXPECT_EQ(0, reap_child(self, writer)) TH_LOG("the reader took the writer's wake-up");
+	EXPECT_EQ(0, reap_child(self, reader)) TH_LOG("the reader was not woken");
 }
 
 /* WAIT, WAITV, WATCH, UNWATCH, INFO and REOPEN stay allowed on a read-only handle. */
@@ -684,11 +580,11 @@ TEST_F(region, rdonly_keeps_other_word_commands)
 
 	/* The words hold 0: a wait for 1 is EAGAIN at once. */
 	EXPECT_EQ(-EAGAIN, shmbus_wait_word(self->ro, LOCK_OFF, 1, WATCHDOG_NS));
-	EXPECT_EQ(-EAGAIN, cmd(self->ro, SHMBUS_IOC_WAITV, &v));
-	EXPECT_EQ(0, cmd(self->ro, SHMBUS_IOC_WATCH, &w));
-	EXPECT_EQ(0, cmd(self->ro, SHMBUS_IOC_UNWATCH, &u));
+	EXPECT_EQ(-EAGAIN, shmbus_ioctl(self->ro, SHMBUS_IOC_WAITV, &v));
+	EXPECT_EQ(0, shmbus_ioctl(self->ro, SHMBUS_IOC_WATCH, &w));
+	EXPECT_EQ(0, shmbus_ioctl(self->ro, SHMBUS_IOC_UNWATCH, &u));
 	EXPECT_EQ(0, shmbus_region_info(self->ro, &info));
-	fd = cmd(self->ro, SHMBUS_IOC_REOPEN, NULL);
+	fd = shmbus_ioctl(self->ro, SHMBUS_IOC_REOPEN, NULL);
 	EXPECT_LE(0, fd) TH_LOG("REOPEN: %s", strerror(-fd));
 	if (fd >= 0)
 		close(fd);
@@ -701,16 +597,16 @@ TEST_F(region, rdonly_keeps_other_word_commands)
  */
 TEST_F(region, rdonly_release_writes_nothing)
 {
-	int base = owner_id(self->b), ro2, id, i;
+	int base = shmbus_owner_id(self->b), ro2, id, i;
 
 	ASSERT_LT(0, base);
 	for (i = 0; i < NR_PROBES; i++) {
 		*word_at(self, 4 * i) = base + 1 + i;
-		ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, 4 * i));
+		ASSERT_EQ(0, shmbus_lock_register(self->a, 4 * i));
 	}
-	ro2 = cmd(self->ro, SHMBUS_IOC_REOPEN, NULL);
+	ro2 = shmbus_ioctl(self->ro, SHMBUS_IOC_REOPEN, NULL);
 	ASSERT_LE(0, ro2);
-	id = owner_id(ro2);
+	id = shmbus_owner_id(ro2);
 	if (id > 0)
 		TH_LOG("the read-only handle got owner id %d (b has %d)", id, base);
 	ASSERT_EQ(0, close(ro2));
@@ -722,16 +618,16 @@ TEST_F(region, rdonly_release_writes_nothing)
 /* UNREGISTER of a word that only another handle registered is ENOENT. */
 TEST_F(region, unregister_of_others_word_enoent)
 {
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
-	EXPECT_EQ(-ENOENT, lock_word(self->b, SHMBUS_IOC_LOCK_UNREGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
+	EXPECT_EQ(-ENOENT, shmbus_lock_unregister(self->b, LOCK_OFF));
 }
 
 /* Another handle's UNREGISTER leaves the word recovered when its holder dies. */
 TEST_F(region, others_unregister_keeps_recovery)
 {
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
 	/* ENOENT by the rule above; what matters here is what it leaves. */
-	lock_word(self->b, SHMBUS_IOC_LOCK_UNREGISTER, LOCK_OFF);
+	shmbus_lock_unregister(self->b, LOCK_OFF);
 	ASSERT_NE(0, kill_holder(self, self->b));
 	EXPECT_EQ(OWNER_DIED, load(word_at(self, LOCK_OFF)));
 }
@@ -739,16 +635,16 @@ TEST_F(region, others_unregister_keeps_recovery)
 /* Two handles may register the same word. */
 TEST_F(region, register_same_word_on_two_handles)
 {
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
-	EXPECT_EQ(0, lock_word(self->b, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
+	EXPECT_EQ(0, shmbus_lock_register(self->b, LOCK_OFF));
 }
 
 /* A word registered by a and b stays registered after a unregisters it. */
 TEST_F(region, word_stays_registered_after_one_unregisters)
 {
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
-	ASSERT_EQ(0, lock_word(self->b, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_UNREGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->b, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_unregister(self->a, LOCK_OFF));
 	ASSERT_NE(0, kill_holder(self, self->b));
 	EXPECT_EQ(OWNER_DIED, load(word_at(self, LOCK_OFF)));
 }
@@ -756,8 +652,8 @@ TEST_F(region, word_stays_registered_after_one_unregisters)
 /* A word registered by a and b stays registered after a is closed. */
 TEST_F(region, word_stays_registered_after_one_closes)
 {
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
-	ASSERT_EQ(0, lock_word(self->b, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->b, LOCK_OFF));
 	ASSERT_EQ(0, close(self->a));
 	self->a = -1;
 	ASSERT_NE(0, kill_holder(self, self->b));
@@ -769,7 +665,7 @@ TEST_F(region, registration_ends_with_its_handle)
 {
 	__u32 id;
 
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, LOCK_OFF));
 	ASSERT_EQ(0, close(self->a));
 	self->a = -1;
 	id = kill_holder(self, self->b);
@@ -786,11 +682,11 @@ TEST_F(region, robust_quota_per_handle)
 		SKIP(return, "needs root to lower max_robust_words");
 	ASSERT_LE(0, saved);
 	self->saved_max_words = saved;
-	ASSERT_EQ(0, sysfs_write(MAX_WORDS, "2"));
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, 0));
-	ASSERT_EQ(0, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, 4));
-	ASSERT_EQ(-ENOSPC, lock_word(self->a, SHMBUS_IOC_LOCK_REGISTER, 8));
-	EXPECT_EQ(0, lock_word(self->b, SHMBUS_IOC_LOCK_REGISTER, 12));
+	ASSERT_EQ(0, write_text(MAX_WORDS, "2"));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, 0));
+	ASSERT_EQ(0, shmbus_lock_register(self->a, 4));
+	ASSERT_EQ(-ENOSPC, shmbus_lock_register(self->a, 8));
+	EXPECT_EQ(0, shmbus_lock_register(self->b, 12));
 }
 
 TEST_HARNESS_MAIN

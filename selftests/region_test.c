@@ -29,8 +29,6 @@
 #define FILL_BYTE	0xa5
 #define REGIONS_HEADER	"id name size uid gid cuid cgid mode handles mappings pages flags ns"
 
-static size_t page_size;
-
 /* Steps of peer_reply(), its exit status in the sharing tests. */
 enum {
 	PEER_OK,
@@ -40,150 +38,6 @@ enum {
 	PEER_BAD_DATA,
 	PEER_NO_EXEC = 127,
 };
-
-static int dev_open(int oflags)
-{
-	return open(SHMBUS_DEV, oflags | O_CLOEXEC);
-}
-
-static void bind_init(struct shmbus_bind *b, const char *name, __u64 size,
-		      __u32 flags, __u32 mode)
-{
-	memset(b, 0, sizeof(*b));
-	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->size = size;
-	b->flags = flags;
-	b->mode = mode;
-}
-
-/* SHMBUS_IOC_BIND: 0 or -errno; the results land in *b. */
-static int bind_fd(int fd, struct shmbus_bind *b)
-{
-	return ioctl(fd, SHMBUS_IOC_BIND, b) ? -errno : 0;
-}
-
-/* Bind a new handle opened with oflags: its fd, or -errno with nothing open. */
-static int handle_open(int oflags, struct shmbus_bind *b)
-{
-	int fd = dev_open(oflags), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = bind_fd(fd, b);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-/* What a bind on a new handle answers: 0 or -errno; the handle is closed. */
-static int bind_result(int oflags, struct shmbus_bind *b)
-{
-	int fd = handle_open(oflags, b);
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
-static int try_bind(const char *name, __u64 size, __u32 flags, __u32 mode)
-{
-	struct shmbus_bind b;
-
-	bind_init(&b, name, size, flags, mode);
-	return bind_result(O_RDWR, &b);
-}
-
-/* A new named region (mode 0600) on a new read-write handle: fd or -errno. */
-static int region_create(const char *name, __u64 size, struct shmbus_bind *b)
-{
-	bind_init(b, name, size, CREATE_EXCL, 0600);
-	return handle_open(O_RDWR, b);
-}
-
-/* A new anonymous region on a new read-write handle: fd or -errno. */
-static int anon_create(__u64 size, struct shmbus_bind *b)
-{
-	bind_init(b, "", size, SHMBUS_BIND_CREATE, 0600);
-	return handle_open(O_RDWR, b);
-}
-
-/* An existing region, as it is, on a new read-write handle: fd or -errno. */
-static int region_open(const char *name, __u32 flags, struct shmbus_bind *b)
-{
-	bind_init(b, name, 0, flags, 0);
-	return handle_open(O_RDWR, b);
-}
-
-static long long nr_mappings(int fd)
-{
-	struct shmbus_info info;
-
-	return shmbus_region_info(fd, &info) ? -1 : (long long)info.mappings;
-}
-
-static long long nr_handles(int fd)
-{
-	struct shmbus_info info;
-
-	return shmbus_region_info(fd, &info) ? -1 : (long long)info.handles;
-}
-
-static void *map_shared(int fd, size_t len, int prot, off_t off)
-{
-	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
-}
-
-/* What mmap() answers: 0 or -errno; a mapping it made is undone. */
-static int mmap_result(int fd, size_t len, int prot, int flags, off_t off)
-{
-	void *p = mmap(NULL, len, prot, flags, fd, off);
-
-	if (p == MAP_FAILED)
-		return -errno;
-	munmap(p, len);
-	return 0;
-}
-
-static unsigned char pattern_byte(size_t i, unsigned int seed)
-{
-	return (unsigned char)(i * 13 + (i >> 12) * 7 + seed * 101 + 1);
-}
-
-static void fill_pattern(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		c[i] = pattern_byte(i, seed);
-}
-
-/* Offset of the first byte that is not pattern seed, or -1. */
-static long find_mismatch(const void *p, size_t len, unsigned int seed)
-{
-	const unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (c[i] != pattern_byte(i, seed))
-			return i;
-	return -1;
-}
-
-/* Offset of the first byte that is not zero, or -1. */
-static long find_nonzero(const void *p, size_t len)
-{
-	const unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (c[i])
-			return i;
-	return -1;
-}
 
 /*
  * The far side of the sharing tests: map the whole region of fd, check that
@@ -205,7 +59,7 @@ static int peer_reply(int fd)
 	if (p == MAP_FAILED)
 		return PEER_NO_MAP;
 	half = info.size / 2;
-	if (find_mismatch(p, half, PEER_SEED) >= 0)
+	if (check_pattern(p, half, PEER_SEED) >= 0)
 		ret = PEER_BAD_DATA;
 	else
 		fill_pattern(p + half, half, PEER_SEED + 1);
@@ -222,29 +76,7 @@ static void peer_prepare(void *p, size_t size)
 /* Whether the peer's answer is in the second half. */
 static int peer_answered(const void *p, size_t size)
 {
-	return find_mismatch((const char *)p + size / 2, size / 2, PEER_SEED + 1) < 0;
-}
-
-/* Fork a child that runs fn(arg) and exits with what it returns. */
-static pid_t run_child(int (*fn)(void *), void *arg)
-{
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		_exit(fn(arg));
-	return pid;
-}
-
-/* Exit status of a child, or -1 when it did not exit normally. */
-static int wait_exit(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+	return check_pattern((const char *)p + size / 2, size / 2, PEER_SEED + 1) < 0;
 }
 
 /* Child: hold on to what fork gave it until the parent closes the pipe. */
@@ -264,88 +96,9 @@ static int reply_on_fd(void *arg)
 	return peer_reply(*(int *)arg);
 }
 
-static int send_fd(int sock, int fd)
-{
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-
-	memset(&ctl, 0, sizeof(ctl));
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-/* The fd that came with one byte on sock, or -1. */
-static int recv_fd(int sock)
-{
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cmsg;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cmsg = CMSG_FIRSTHDR(&msg);
-	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
-}
-
 static int recv_and_reply(void *arg)
 {
 	return peer_reply(recv_fd(*(int *)arg));
-}
-
-/* Copy the value of "key:" in /proc/self/fdinfo/FD into val: 0 or -errno. */
-static int fdinfo_value(int fd, const char *key, char *val, size_t len)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	int ret = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *v = line + klen;
-
-		if (strncmp(line, key, klen) || *v != ':')
-			continue;
-		v++;
-		v += strspn(v, " \t");
-		v[strcspn(v, "\n")] = '\0';
-		snprintf(val, len, "%s", v);
-		ret = 0;
-		break;
-	}
-	fclose(f);
-	return ret;
 }
 
 /* Whether line holds exactly the whitespace-separated words of want. */
@@ -480,9 +233,9 @@ TEST_F(region, bind_create_excl_new_name)
 	const char *name = new_name(self, "new");
 	int fd, fd2;
 
-	fd = region_create(name, page_size, &b);
+	fd = shmbus_create(name, page_size(), &b);
 	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(-fd));
-	fd2 = region_open(name, 0, &o);
+	fd2 = shmbus_open_region(name, 0, &o);
 	ASSERT_LE(0, fd2) TH_LOG("open: %s", strerror(-fd2));
 	EXPECT_EQ(b.id, o.id);
 	close(fd2);
@@ -494,10 +247,10 @@ TEST_F(region, bind_create_excl_existing_eexist)
 {
 	struct shmbus_bind b;
 	const char *name = new_name(self, "excl");
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EEXIST, try_bind(name, page_size, CREATE_EXCL, 0600));
+	EXPECT_EQ(-EEXIST, shmbus_try_bind(name, page_size(), CREATE_EXCL, 0600));
 	close(fd);
 }
 
@@ -508,10 +261,10 @@ TEST_F(region, bind_create_existing_opens_it)
 	const char *name = new_name(self, "reopen");
 	int fd, fd2;
 
-	fd = region_create(name, 2 * page_size, &b);
+	fd = shmbus_create(name, 2 * page_size(), &b);
 	ASSERT_LE(0, fd);
-	bind_init(&o, name, 2 * page_size, SHMBUS_BIND_CREATE, 0600);
-	fd2 = handle_open(O_RDWR, &o);
+	shmbus_bind_init(&o, name, 2 * page_size(), SHMBUS_BIND_CREATE, 0600);
+	fd2 = shmbus_bind_new(O_RDWR, &o);
 	ASSERT_LE(0, fd2) TH_LOG("bind: %s", strerror(-fd2));
 	EXPECT_EQ(b.id, o.id);
 	EXPECT_EQ(b.size, o.size);
@@ -526,12 +279,12 @@ TEST_F(region, bind_open_existing)
 	const char *name = new_name(self, "open");
 	int fd, fd2;
 
-	fd = region_create(name, 3 * page_size, &b);
+	fd = shmbus_create(name, 3 * page_size(), &b);
 	ASSERT_LE(0, fd);
-	fd2 = region_open(name, 0, &o);
+	fd2 = shmbus_open_region(name, 0, &o);
 	ASSERT_LE(0, fd2) TH_LOG("open: %s", strerror(-fd2));
 	EXPECT_EQ(b.id, o.id);
-	EXPECT_EQ(3 * page_size, o.size);
+	EXPECT_EQ(3 * page_size(), o.size);
 	close(fd2);
 	close(fd);
 }
@@ -539,7 +292,7 @@ TEST_F(region, bind_open_existing)
 /* bind: without CREATE a name that does not exist is ENOENT. */
 TEST_F(region, bind_open_missing_enoent)
 {
-	EXPECT_EQ(-ENOENT, try_bind(new_name(self, "missing"), 0, 0, 0));
+	EXPECT_EQ(-ENOENT, shmbus_try_bind(new_name(self, "missing"), 0, 0, 0));
 }
 
 /* bind: a RDONLY bind works on a fd opened O_RDONLY. */
@@ -547,11 +300,11 @@ TEST_F(region, bind_rdonly_on_o_rdonly_fd)
 {
 	struct shmbus_bind b, o;
 	const char *name = new_name(self, "ro");
-	int fd = region_create(name, page_size, &b), fd2;
+	int fd = shmbus_create(name, page_size(), &b), fd2;
 
 	ASSERT_LE(0, fd);
-	bind_init(&o, name, 0, SHMBUS_BIND_RDONLY, 0);
-	fd2 = handle_open(O_RDONLY, &o);
+	shmbus_bind_init(&o, name, 0, SHMBUS_BIND_RDONLY, 0);
+	fd2 = shmbus_bind_new(O_RDONLY, &o);
 	ASSERT_LE(0, fd2) TH_LOG("bind: %s", strerror(-fd2));
 	EXPECT_EQ(b.id, o.id);
 	close(fd2);
@@ -563,11 +316,11 @@ TEST_F(region, bind_writable_on_o_rdonly_fd_ebadf)
 {
 	struct shmbus_bind b;
 	const char *name = new_name(self, "ebadf");
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	bind_init(&b, name, 0, 0, 0);
-	EXPECT_EQ(-EBADF, bind_result(O_RDONLY, &b));
+	shmbus_bind_init(&b, name, 0, 0, 0);
+	EXPECT_EQ(-EBADF, shmbus_bind_result(O_RDONLY, &b));
 	close(fd);
 }
 
@@ -576,37 +329,37 @@ TEST_F(region, bind_on_o_wronly_fd_ebadf)
 {
 	struct shmbus_bind b;
 	const char *name = new_name(self, "wronly");
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	bind_init(&b, name, 0, 0, 0);
-	EXPECT_EQ(-EBADF, bind_result(O_WRONLY, &b));
-	bind_init(&b, name, 0, SHMBUS_BIND_RDONLY, 0);
-	EXPECT_EQ(-EBADF, bind_result(O_WRONLY, &b));
+	shmbus_bind_init(&b, name, 0, 0, 0);
+	EXPECT_EQ(-EBADF, shmbus_bind_result(O_WRONLY, &b));
+	shmbus_bind_init(&b, name, 0, SHMBUS_BIND_RDONLY, 0);
+	EXPECT_EQ(-EBADF, shmbus_bind_result(O_WRONLY, &b));
 	close(fd);
 }
 
 /* bind: creating with size 0 is EINVAL. */
 TEST_F(region, bind_create_size_zero_einval)
 {
-	EXPECT_EQ(-EINVAL, try_bind(new_name(self, "size0"), 0, CREATE_EXCL, 0600));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind(new_name(self, "size0"), 0, CREATE_EXCL, 0600));
 }
 
 /* bind: the size comes back rounded up to the page size (1 -> one page). */
 TEST_F(region, bind_size_rounded_up_to_page)
 {
 	const __u64 sizes[][2] = {
-		{ 1, page_size },
-		{ page_size - 1, page_size },
-		{ page_size, page_size },
-		{ page_size + 1, 2 * page_size },
+		{ 1, page_size() },
+		{ page_size() - 1, page_size() },
+		{ page_size(), page_size() },
+		{ page_size() + 1, 2 * page_size() },
 	};
 	const char *name = new_name(self, "round");
 	struct shmbus_bind b;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		int fd = region_create(name, sizes[i][0], &b);
+		int fd = shmbus_create(name, sizes[i][0], &b);
 
 		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", sizes[i][0], strerror(-fd));
 		EXPECT_EQ(sizes[i][1], b.size) TH_LOG("size %llu", sizes[i][0]);
@@ -623,9 +376,9 @@ TEST_F(region, bind_create_max_region_bytes)
 	int fd;
 
 	ASSERT_LT(0, max);
-	if (max % page_size)
+	if (max % page_size())
 		SKIP(return, "max_region_bytes %lld is not page-aligned", max);
-	fd = region_create(new_name(self, "max"), max, &b);
+	fd = shmbus_create(new_name(self, "max"), max, &b);
 	ASSERT_LE(0, fd) TH_LOG("bind: %s", strerror(-fd));
 	EXPECT_EQ(max, b.size);
 	close(fd);
@@ -638,20 +391,20 @@ TEST_F(region, bind_create_above_max_efbig)
 	const char *name = new_name(self, "big");
 
 	ASSERT_LT(0, max);
-	EXPECT_EQ(-EFBIG, try_bind(name, max + 1, CREATE_EXCL, 0600));
-	EXPECT_EQ(-EFBIG, try_bind(name, max + page_size, CREATE_EXCL, 0600));
+	EXPECT_EQ(-EFBIG, shmbus_try_bind(name, max + 1, CREATE_EXCL, 0600));
+	EXPECT_EQ(-EFBIG, shmbus_try_bind(name, max + page_size(), CREATE_EXCL, 0600));
 }
 
 /* bind: creating with a size near 2^64 is EFBIG (rounding must not wrap). */
 TEST_F(region, bind_create_size_near_2_64_efbig)
 {
-	const __u64 sizes[] = { UINT64_MAX, UINT64_MAX - 4095, UINT64_MAX - page_size + 2,
+	const __u64 sizes[] = { UINT64_MAX, UINT64_MAX - 4095, UINT64_MAX - page_size() + 2,
 				1ULL << 63 };
 	const char *name = new_name(self, "huge");
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		EXPECT_EQ(-EFBIG, try_bind(name, sizes[i], CREATE_EXCL, 0600))
+		EXPECT_EQ(-EFBIG, shmbus_try_bind(name, sizes[i], CREATE_EXCL, 0600))
 			TH_LOG("size %#llx", sizes[i]);
 	}
 }
@@ -661,32 +414,32 @@ TEST_F(region, bind_open_size_larger_einval)
 {
 	struct shmbus_bind b;
 	const char *name = new_name(self, "larger");
-	int fd = region_create(name, 2 * page_size, &b);
+	int fd = shmbus_create(name, 2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, try_bind(name, 2 * page_size + 1, 0, 0));
-	EXPECT_EQ(-EINVAL, try_bind(name, UINT64_MAX, 0, 0));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind(name, 2 * page_size() + 1, 0, 0));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind(name, UINT64_MAX, 0, 0));
 	close(fd);
 }
 
 /* bind: opening with size 0 or a smaller size gives the region's size. */
 TEST_F(region, bind_open_size_zero_or_smaller_is_as_is)
 {
-	const __u64 sizes[] = { 0, 1, page_size, 4 * page_size };
+	const __u64 sizes[] = { 0, 1, page_size(), 4 * page_size() };
 	const char *name = new_name(self, "asis");
 	struct shmbus_bind b;
 	unsigned int i;
-	int fd = region_create(name, 4 * page_size, &b);
+	int fd = shmbus_create(name, 4 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		struct shmbus_bind o;
 		int fd2;
 
-		bind_init(&o, name, sizes[i], 0, 0);
-		fd2 = handle_open(O_RDWR, &o);
+		shmbus_bind_init(&o, name, sizes[i], 0, 0);
+		fd2 = shmbus_bind_new(O_RDWR, &o);
 		ASSERT_LE(0, fd2) TH_LOG("size %llu: %s", sizes[i], strerror(-fd2));
-		EXPECT_EQ(4 * page_size, o.size) TH_LOG("size %llu", sizes[i]);
+		EXPECT_EQ(4 * page_size(), o.size) TH_LOG("size %llu", sizes[i]);
 		close(fd2);
 	}
 	close(fd);
@@ -696,10 +449,10 @@ TEST_F(region, bind_open_size_zero_or_smaller_is_as_is)
 TEST(bind_empty_name_create_is_anonymous)
 {
 	struct shmbus_bind a, b;
-	int fa = anon_create(page_size, &a), fb;
+	int fa = shmbus_anon_region(page_size(), &a), fb;
 
 	ASSERT_LE(0, fa) TH_LOG("bind: %s", strerror(-fa));
-	fb = anon_create(page_size, &b);
+	fb = shmbus_anon_region(page_size(), &b);
 	ASSERT_LE(0, fb) TH_LOG("bind: %s", strerror(-fb));
 	EXPECT_NE(a.id, b.id);
 	close(fb);
@@ -709,8 +462,8 @@ TEST(bind_empty_name_create_is_anonymous)
 /* bind: an empty name without CREATE is EINVAL. */
 TEST(bind_empty_name_without_create_einval)
 {
-	EXPECT_EQ(-EINVAL, try_bind("", 0, 0, 0));
-	EXPECT_EQ(-EINVAL, try_bind("", page_size, SHMBUS_BIND_RDONLY, 0));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind("", 0, 0, 0));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind("", page_size(), SHMBUS_BIND_RDONLY, 0));
 }
 
 /* bind: a name of 63 bytes (the most that leaves room for the NUL) works. */
@@ -720,9 +473,9 @@ TEST_F(region, bind_name_63_bytes)
 	const char *name = new_long_name(self, SHMBUS_NAME_MAX - 1);
 	int fd, fd2;
 
-	fd = region_create(name, page_size, &b);
+	fd = shmbus_create(name, page_size(), &b);
 	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(-fd));
-	fd2 = region_open(name, 0, &o);
+	fd2 = shmbus_open_region(name, 0, &o);
 	ASSERT_LE(0, fd2) TH_LOG("open: %s", strerror(-fd2));
 	EXPECT_EQ(b.id, o.id);
 	close(fd2);
@@ -735,10 +488,10 @@ TEST_F(region, bind_name_without_nul_enametoolong)
 	const char *name = new_long_name(self, SHMBUS_NAME_MAX - 1);
 	struct shmbus_bind b;
 
-	bind_init(&b, "", page_size, CREATE_EXCL, 0600);
+	shmbus_bind_init(&b, "", page_size(), CREATE_EXCL, 0600);
 	memcpy(b.name, name, SHMBUS_NAME_MAX - 1);
 	b.name[SHMBUS_NAME_MAX - 1] = 'y';
-	EXPECT_EQ(-ENAMETOOLONG, bind_result(O_RDWR, &b));
+	EXPECT_EQ(-ENAMETOOLONG, shmbus_bind_result(O_RDWR, &b));
 }
 
 /* bind: a name containing '/' is EINVAL. */
@@ -747,8 +500,8 @@ TEST_F(region, bind_name_with_slash_einval)
 	char name[SHMBUS_NAME_MAX];
 
 	snprintf(name, sizeof(name), "%s/x", new_name(self, "slash"));
-	EXPECT_EQ(-EINVAL, try_bind(name, page_size, CREATE_EXCL, 0600));
-	EXPECT_EQ(-EINVAL, try_bind("/", page_size, CREATE_EXCL, 0600));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind(name, page_size(), CREATE_EXCL, 0600));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind("/", page_size(), CREATE_EXCL, 0600));
 }
 
 /* bind: a flag other than CREATE, EXCL and RDONLY is EINVAL. */
@@ -760,7 +513,7 @@ TEST_F(region, bind_unknown_flag_einval)
 	for (bit = 0; bit < 32; bit++) {
 		if ((1U << bit) & BIND_FLAGS_KNOWN)
 			continue;
-		EXPECT_EQ(-EINVAL, try_bind(name, page_size, CREATE_EXCL | 1U << bit, 0600))
+		EXPECT_EQ(-EINVAL, shmbus_try_bind(name, page_size(), CREATE_EXCL | 1U << bit, 0600))
 			TH_LOG("flag bit %u", bit);
 	}
 }
@@ -773,9 +526,9 @@ TEST_F(region, bind_reserved_nonzero_einval)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(b.reserved); i++) {
-		bind_init(&b, name, page_size, CREATE_EXCL, 0600);
+		shmbus_bind_init(&b, name, page_size(), CREATE_EXCL, 0600);
 		b.reserved[i] = 1;
-		EXPECT_EQ(-EINVAL, bind_result(O_RDWR, &b)) TH_LOG("reserved[%u]", i);
+		EXPECT_EQ(-EINVAL, shmbus_bind_result(O_RDWR, &b)) TH_LOG("reserved[%u]", i);
 	}
 }
 
@@ -787,7 +540,7 @@ TEST_F(region, bind_mode_above_0777_einval)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
-		EXPECT_EQ(-EINVAL, try_bind(name, page_size, CREATE_EXCL, modes[i]))
+		EXPECT_EQ(-EINVAL, shmbus_try_bind(name, page_size(), CREATE_EXCL, modes[i]))
 			TH_LOG("mode %#o", modes[i]);
 	}
 }
@@ -797,10 +550,10 @@ TEST_F(region, bind_excl_without_create_einval)
 {
 	struct shmbus_bind b;
 	const char *name = new_name(self, "exclonly");
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, try_bind(name, 0, SHMBUS_BIND_EXCL, 0));
+	EXPECT_EQ(-EINVAL, shmbus_try_bind(name, 0, SHMBUS_BIND_EXCL, 0));
 	close(fd);
 }
 
@@ -810,13 +563,13 @@ TEST_F(region, bind_twice_ebusy)
 	const char *first = new_name(self, "first"), *second = new_name(self, "second");
 	struct shmbus_bind b, again;
 	struct shmbus_info info;
-	int fd = region_create(first, page_size, &b);
+	int fd = shmbus_create(first, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	bind_init(&again, first, 0, 0, 0);
-	EXPECT_EQ(-EBUSY, bind_fd(fd, &again));
-	bind_init(&again, second, page_size, CREATE_EXCL, 0600);
-	EXPECT_EQ(-EBUSY, bind_fd(fd, &again));
+	shmbus_bind_init(&again, first, 0, 0, 0);
+	EXPECT_EQ(-EBUSY, shmbus_bind(fd, &again));
+	shmbus_bind_init(&again, second, page_size(), CREATE_EXCL, 0600);
+	EXPECT_EQ(-EBUSY, shmbus_bind(fd, &again));
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(b.id, info.id);
 	close(fd);
@@ -834,9 +587,9 @@ static void *race_bind_thread(void *arg)
 	struct race_bind *r = arg;
 	struct shmbus_bind b;
 
-	bind_init(&b, r->name, page_size, CREATE_EXCL, 0600);
+	shmbus_bind_init(&b, r->name, page_size(), CREATE_EXCL, 0600);
 	pthread_barrier_wait(r->barrier);
-	r->ret = bind_fd(r->fd, &b);
+	r->ret = shmbus_bind(r->fd, &b);
 	return NULL;
 }
 
@@ -856,7 +609,7 @@ TEST_F(region, bind_race_one_wins_others_ebusy)
 		r[i].barrier = &barrier;
 	}
 	for (round = 0; round < RACE_ROUNDS; round++) {
-		int fd = dev_open(O_RDWR), won = 0, busy = 0;
+		int fd = shmbus_dev_open(O_RDWR), won = 0, busy = 0;
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, RACE_THREADS));
@@ -884,15 +637,15 @@ TEST_F(region, bind_ids_distinct)
 	struct shmbus_bind ba, bb, bc, bd;
 	int fa, fb, fc, fd;
 
-	fa = region_create(a, page_size, &ba);
+	fa = shmbus_create(a, page_size(), &ba);
 	ASSERT_LE(0, fa);
-	fb = anon_create(page_size, &bb);
+	fb = shmbus_anon_region(page_size(), &bb);
 	ASSERT_LE(0, fb);
-	fc = region_create(c, page_size, &bc);
+	fc = shmbus_create(c, page_size(), &bc);
 	ASSERT_LE(0, fc);
 	close(fa);
 	ASSERT_EQ(0, shmbus_unlink_name(a));
-	fd = region_create(a, page_size, &bd);
+	fd = shmbus_create(a, page_size(), &bd);
 	ASSERT_LE(0, fd);
 	EXPECT_NE(0, ba.id);
 	EXPECT_NE(0, bb.id);
@@ -919,27 +672,27 @@ TEST_F(region, bind_checks_in_documented_order)
 	int fd, ro;
 
 	ASSERT_LT(0, max);
-	fd = region_create(name, page_size, &b);
+	fd = shmbus_create(name, page_size(), &b);
 	ASSERT_LE(0, fd);
-	bind_init(&bad, longest, page_size, CREATE_EXCL, 0600);
+	shmbus_bind_init(&bad, longest, page_size(), CREATE_EXCL, 0600);
 	bad.name[SHMBUS_NAME_MAX - 1] = 'y';
 	bad.reserved[0] = 1;
-	EXPECT_EQ(-EINVAL, bind_result(O_RDWR, &bad)) TH_LOG("reserved before name");
+	EXPECT_EQ(-EINVAL, shmbus_bind_result(O_RDWR, &bad)) TH_LOG("reserved before name");
 	bad.reserved[0] = 0;
 	bad.mode = 01000;
-	EXPECT_EQ(-EINVAL, bind_result(O_RDWR, &bad)) TH_LOG("mode before name");
+	EXPECT_EQ(-EINVAL, shmbus_bind_result(O_RDWR, &bad)) TH_LOG("mode before name");
 	bad.mode = 0600;
-	EXPECT_EQ(-ENAMETOOLONG, bind_fd(fd, &bad)) TH_LOG("name before EBUSY");
-	bind_init(&bad, name, 0, SHMBUS_BIND_RDONLY, 0);
-	ro = handle_open(O_RDONLY, &bad);
+	EXPECT_EQ(-ENAMETOOLONG, shmbus_bind(fd, &bad)) TH_LOG("name before EBUSY");
+	shmbus_bind_init(&bad, name, 0, SHMBUS_BIND_RDONLY, 0);
+	ro = shmbus_bind_new(O_RDONLY, &bad);
 	ASSERT_LE(0, ro);
-	bind_init(&bad, name, 0, 0, 0);
-	EXPECT_EQ(-EBUSY, bind_fd(ro, &bad)) TH_LOG("EBUSY before EBADF");
-	bind_init(&bad, missing, 0, 0, 0);
-	EXPECT_EQ(-EBADF, bind_result(O_RDONLY, &bad)) TH_LOG("EBADF before ENOENT");
-	EXPECT_EQ(-ENOENT, try_bind(missing, UINT64_MAX, 0, 0)) TH_LOG("ENOENT before size");
-	EXPECT_EQ(-EEXIST, try_bind(name, 0, CREATE_EXCL, 0600)) TH_LOG("EEXIST before size 0");
-	EXPECT_EQ(-EEXIST, try_bind(name, max + page_size, CREATE_EXCL, 0600))
+	shmbus_bind_init(&bad, name, 0, 0, 0);
+	EXPECT_EQ(-EBUSY, shmbus_bind(ro, &bad)) TH_LOG("EBUSY before EBADF");
+	shmbus_bind_init(&bad, missing, 0, 0, 0);
+	EXPECT_EQ(-EBADF, shmbus_bind_result(O_RDONLY, &bad)) TH_LOG("EBADF before ENOENT");
+	EXPECT_EQ(-ENOENT, shmbus_try_bind(missing, UINT64_MAX, 0, 0)) TH_LOG("ENOENT before size");
+	EXPECT_EQ(-EEXIST, shmbus_try_bind(name, 0, CREATE_EXCL, 0600)) TH_LOG("EEXIST before size 0");
+	EXPECT_EQ(-EEXIST, shmbus_try_bind(name, max + page_size(), CREATE_EXCL, 0600))
 		TH_LOG("EEXIST before EFBIG");
 	close(ro);
 	close(fd);
@@ -954,7 +707,7 @@ TEST(unbound_handle_ioctls_enxio)
 	};
 	struct shmbus_chmod chmod_args = { .mode = 0600 };
 	struct shmbus_info info;
-	int fd = dev_open(O_RDWR);
+	int fd = shmbus_dev_open(O_RDWR);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENXIO, shmbus_region_info(fd, &info));
@@ -970,11 +723,11 @@ TEST(unbound_handle_ioctls_enxio)
 /* mmap: an unbound handle is ENXIO. */
 TEST(mmap_unbound_enxio)
 {
-	int fd = dev_open(O_RDWR);
+	int fd = shmbus_dev_open(O_RDWR);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENXIO, mmap_result(fd, page_size, RW, MAP_SHARED, 0));
-	EXPECT_EQ(-ENXIO, mmap_result(fd, page_size, PROT_READ, MAP_SHARED, 0));
+	EXPECT_EQ(-ENXIO, mmap_result(fd, page_size(), RW, MAP_SHARED, 0));
+	EXPECT_EQ(-ENXIO, mmap_result(fd, page_size(), PROT_READ, MAP_SHARED, 0));
 	close(fd);
 }
 
@@ -982,11 +735,11 @@ TEST(mmap_unbound_enxio)
 TEST(mmap_private_einval)
 {
 	struct shmbus_bind b;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, mmap_result(fd, page_size, PROT_READ, MAP_PRIVATE, 0));
-	EXPECT_EQ(-EINVAL, mmap_result(fd, page_size, RW, MAP_PRIVATE, 0));
+	EXPECT_EQ(-EINVAL, mmap_result(fd, page_size(), PROT_READ, MAP_PRIVATE, 0));
+	EXPECT_EQ(-EINVAL, mmap_result(fd, page_size(), RW, MAP_PRIVATE, 0));
 	close(fd);
 }
 
@@ -994,11 +747,11 @@ TEST(mmap_private_einval)
 TEST(mmap_prot_exec_eperm)
 {
 	struct shmbus_bind b;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EPERM, mmap_result(fd, page_size, PROT_READ | PROT_EXEC, MAP_SHARED, 0));
-	EXPECT_EQ(-EPERM, mmap_result(fd, page_size, RW | PROT_EXEC, MAP_SHARED, 0));
+	EXPECT_EQ(-EPERM, mmap_result(fd, page_size(), PROT_READ | PROT_EXEC, MAP_SHARED, 0));
+	EXPECT_EQ(-EPERM, mmap_result(fd, page_size(), RW | PROT_EXEC, MAP_SHARED, 0));
 	close(fd);
 }
 
@@ -1010,12 +763,12 @@ TEST(mmap_beyond_region_einval)
 	};
 	struct shmbus_bind b;
 	unsigned int i;
-	int fd = anon_create(2 * page_size, &b);
+	int fd = shmbus_anon_region(2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		EXPECT_EQ(-EINVAL, mmap_result(fd, cases[i][0] * page_size, PROT_READ,
-					       MAP_SHARED, cases[i][1] * page_size))
+		EXPECT_EQ(-EINVAL, mmap_result(fd, cases[i][0] * page_size(), PROT_READ,
+					       MAP_SHARED, cases[i][1] * page_size()))
 			TH_LOG("%zu pages at page %zu", cases[i][0], cases[i][1]);
 	}
 	close(fd);
@@ -1024,15 +777,15 @@ TEST(mmap_beyond_region_einval)
 /* mmap: offsets near 2^63, where offset+length overflows, are EINVAL. */
 TEST(mmap_offset_overflow_einval)
 {
-	const off_t top = (off_t)(((1ULL << 63) - 1) & ~(page_size - 1));
+	const off_t top = (off_t)(((1ULL << 63) - 1) & ~(page_size() - 1));
 	struct shmbus_bind b;
-	int fd = anon_create(2 * page_size, &b);
+	int fd = shmbus_anon_region(2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, mmap_result(fd, page_size, PROT_READ, MAP_SHARED, top));
-	EXPECT_EQ(-EINVAL, mmap_result(fd, 2 * page_size, PROT_READ, MAP_SHARED, top));
-	EXPECT_EQ(-EINVAL, mmap_result(fd, 4 * page_size, PROT_READ, MAP_SHARED,
-				       top - page_size));
+	EXPECT_EQ(-EINVAL, mmap_result(fd, page_size(), PROT_READ, MAP_SHARED, top));
+	EXPECT_EQ(-EINVAL, mmap_result(fd, 2 * page_size(), PROT_READ, MAP_SHARED, top));
+	EXPECT_EQ(-EINVAL, mmap_result(fd, 4 * page_size(), PROT_READ, MAP_SHARED,
+				       top - page_size()));
 	close(fd);
 }
 
@@ -1041,23 +794,23 @@ TEST(mmap_partial_at_offsets)
 {
 	struct shmbus_bind b;
 	unsigned char *all, *mid, *last;
-	int fd = anon_create(4 * page_size, &b);
+	int fd = shmbus_anon_region(4 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	all = map_shared(fd, 4 * page_size, RW, 0);
+	all = map_shared(fd, 4 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, all);
-	fill_pattern(all, 4 * page_size, 1);
-	mid = map_shared(fd, 2 * page_size, RW, page_size);
+	fill_pattern(all, 4 * page_size(), 1);
+	mid = map_shared(fd, 2 * page_size(), RW, page_size());
 	ASSERT_NE(MAP_FAILED, mid);
-	last = map_shared(fd, page_size, PROT_READ, 3 * page_size);
+	last = map_shared(fd, page_size(), PROT_READ, 3 * page_size());
 	ASSERT_NE(MAP_FAILED, last);
-	EXPECT_EQ(0, memcmp(mid, all + page_size, 2 * page_size));
-	EXPECT_EQ(0, memcmp(last, all + 3 * page_size, page_size));
-	mid[page_size] = (unsigned char)~mid[page_size];
-	EXPECT_EQ(mid[page_size], all[2 * page_size]);
-	munmap(last, page_size);
-	munmap(mid, 2 * page_size);
-	munmap(all, 4 * page_size);
+	EXPECT_EQ(0, memcmp(mid, all + page_size(), 2 * page_size()));
+	EXPECT_EQ(0, memcmp(last, all + 3 * page_size(), page_size()));
+	mid[page_size()] = (unsigned char)~mid[page_size()];
+	EXPECT_EQ(mid[page_size()], all[2 * page_size()]);
+	munmap(last, page_size());
+	munmap(mid, 2 * page_size());
+	munmap(all, 4 * page_size());
 	close(fd);
 }
 
@@ -1066,13 +819,13 @@ TEST_F(region, mmap_rdonly_handle_prot_write_eacces)
 {
 	struct shmbus_bind b;
 	const char *name = new_name(self, "rowr");
-	int fd = region_create(name, page_size, &b), ro;
+	int fd = shmbus_create(name, page_size(), &b), ro;
 
 	ASSERT_LE(0, fd);
-	ro = region_open(name, SHMBUS_BIND_RDONLY, &b);
+	ro = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
-	EXPECT_EQ(-EACCES, mmap_result(ro, page_size, RW, MAP_SHARED, 0));
-	EXPECT_EQ(-EACCES, mmap_result(ro, page_size, PROT_WRITE, MAP_SHARED, 0));
+	EXPECT_EQ(-EACCES, mmap_result(ro, page_size(), RW, MAP_SHARED, 0));
+	EXPECT_EQ(-EACCES, mmap_result(ro, page_size(), PROT_WRITE, MAP_SHARED, 0));
 	close(ro);
 	close(fd);
 }
@@ -1083,19 +836,19 @@ TEST_F(region, mmap_rdonly_handle_prot_read)
 	struct shmbus_bind b;
 	const char *name = new_name(self, "rord");
 	unsigned char *w, *r;
-	int fd = region_create(name, 2 * page_size, &b), ro;
+	int fd = shmbus_create(name, 2 * page_size(), &b), ro;
 
 	ASSERT_LE(0, fd);
-	w = map_shared(fd, 2 * page_size, RW, 0);
+	w = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, w);
-	fill_pattern(w, 2 * page_size, 2);
-	ro = region_open(name, SHMBUS_BIND_RDONLY, &b);
+	fill_pattern(w, 2 * page_size(), 2);
+	ro = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
-	r = map_shared(ro, 2 * page_size, PROT_READ, 0);
+	r = map_shared(ro, 2 * page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, r) TH_LOG("mmap: %s", strerror(errno));
-	EXPECT_EQ(-1, find_mismatch(r, 2 * page_size, 2));
-	munmap(r, 2 * page_size);
-	munmap(w, 2 * page_size);
+	EXPECT_EQ(-1, check_pattern(r, 2 * page_size(), 2));
+	munmap(r, 2 * page_size());
+	munmap(w, 2 * page_size());
 	close(ro);
 	close(fd);
 }
@@ -1106,17 +859,17 @@ TEST_F(region, mprotect_rdonly_mapping_write_eacces)
 	struct shmbus_bind b;
 	const char *name = new_name(self, "romp");
 	void *r;
-	int fd = region_create(name, page_size, &b), ro;
+	int fd = shmbus_create(name, page_size(), &b), ro;
 
 	ASSERT_LE(0, fd);
-	ro = region_open(name, SHMBUS_BIND_RDONLY, &b);
+	ro = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
-	r = map_shared(ro, page_size, PROT_READ, 0);
+	r = map_shared(ro, page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, r);
 	errno = 0;
-	EXPECT_EQ(-1, mprotect(r, page_size, RW));
+	EXPECT_EQ(-1, mprotect(r, page_size(), RW));
 	EXPECT_EQ(EACCES, errno);
-	munmap(r, page_size);
+	munmap(r, page_size());
 	close(ro);
 	close(fd);
 }
@@ -1126,15 +879,15 @@ TEST(mprotect_exec_eacces)
 {
 	struct shmbus_bind b;
 	void *p;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, RW, 0);
+	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	errno = 0;
-	EXPECT_EQ(-1, mprotect(p, page_size, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(-1, mprotect(p, page_size(), PROT_READ | PROT_EXEC));
 	EXPECT_EQ(EACCES, errno);
-	munmap(p, page_size);
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1143,18 +896,18 @@ TEST(mremap_grow_efault)
 {
 	struct shmbus_bind b;
 	void *p;
-	int fd = anon_create(4 * page_size, &b);
+	int fd = shmbus_anon_region(4 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, RW, 0);
+	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	errno = 0;
-	EXPECT_EQ(MAP_FAILED, mremap(p, page_size, 2 * page_size, 0));
+	EXPECT_EQ(MAP_FAILED, mremap(p, page_size(), 2 * page_size(), 0));
 	EXPECT_EQ(EFAULT, errno);
 	errno = 0;
-	EXPECT_EQ(MAP_FAILED, mremap(p, page_size, 2 * page_size, MREMAP_MAYMOVE));
+	EXPECT_EQ(MAP_FAILED, mremap(p, page_size(), 2 * page_size(), MREMAP_MAYMOVE));
 	EXPECT_EQ(EFAULT, errno);
-	munmap(p, page_size);
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1163,20 +916,20 @@ TEST(mremap_move_keeps_data_and_count)
 {
 	struct shmbus_bind b;
 	void *p, *target, *moved;
-	int fd = anon_create(2 * page_size, &b);
+	int fd = shmbus_anon_region(2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 2 * page_size, RW, 0);
+	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill_pattern(p, 2 * page_size, 3);
-	target = mmap(NULL, 2 * page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fill_pattern(p, 2 * page_size(), 3);
+	target = mmap(NULL, 2 * page_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, target);
-	moved = mremap(p, 2 * page_size, 2 * page_size, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+	moved = mremap(p, 2 * page_size(), 2 * page_size(), MREMAP_MAYMOVE | MREMAP_FIXED, target);
 	ASSERT_EQ(target, moved) TH_LOG("mremap: %s", strerror(errno));
-	EXPECT_EQ(-1, find_mismatch(moved, 2 * page_size, 3));
-	EXPECT_EQ(1, nr_mappings(fd));
-	munmap(moved, 2 * page_size);
-	EXPECT_EQ(0, nr_mappings(fd));
+	EXPECT_EQ(-1, check_pattern(moved, 2 * page_size(), 3));
+	EXPECT_EQ(1, shmbus_nr_mappings(fd));
+	munmap(moved, 2 * page_size());
+	EXPECT_EQ(0, shmbus_nr_mappings(fd));
 	close(fd);
 }
 
@@ -1187,15 +940,15 @@ TEST_F(region, maps_shows_region_name)
 	char want[SHMBUS_NAME_MAX + 32], path[256];
 	struct shmbus_bind b;
 	void *p;
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, PROT_READ, 0);
+	p = map_shared(fd, page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, maps_path(p, path, sizeof(path)));
 	snprintf(want, sizeof(want), "/shmbus:%s (deleted)", name);
 	EXPECT_STREQ(want, path);
-	munmap(p, page_size);
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1205,14 +958,14 @@ TEST(maps_shows_anonymous_region)
 	struct shmbus_bind b;
 	char path[256];
 	void *p;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, PROT_READ, 0);
+	p = map_shared(fd, page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, maps_path(p, path, sizeof(path)));
 	EXPECT_STREQ("/shmbus: (deleted)", path);
-	munmap(p, page_size);
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1221,22 +974,22 @@ TEST_F(region, info_handles_counts_bound_handles)
 {
 	const char *name = new_name(self, "handles");
 	struct shmbus_bind b;
-	int fd = region_create(name, page_size, &b), fd2, fd3, unbound;
+	int fd = shmbus_create(name, page_size(), &b), fd2, fd3, unbound;
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(1, nr_handles(fd));
-	unbound = dev_open(O_RDWR);
+	EXPECT_EQ(1, shmbus_nr_handles(fd));
+	unbound = shmbus_dev_open(O_RDWR);
 	ASSERT_LE(0, unbound);
-	fd2 = region_open(name, 0, &b);
+	fd2 = shmbus_open_region(name, 0, &b);
 	ASSERT_LE(0, fd2);
-	fd3 = region_open(name, SHMBUS_BIND_RDONLY, &b);
+	fd3 = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, fd3);
-	EXPECT_EQ(3, nr_handles(fd));
-	EXPECT_EQ(3, nr_handles(fd3));
+	EXPECT_EQ(3, shmbus_nr_handles(fd));
+	EXPECT_EQ(3, shmbus_nr_handles(fd3));
 	close(fd2);
-	EXPECT_EQ(2, nr_handles(fd));
+	EXPECT_EQ(2, shmbus_nr_handles(fd));
 	close(fd3);
-	EXPECT_EQ(1, nr_handles(fd));
+	EXPECT_EQ(1, shmbus_nr_handles(fd));
 	close(unbound);
 	close(fd);
 }
@@ -1246,18 +999,18 @@ TEST(info_mappings_counts_mmaps)
 {
 	struct shmbus_bind b;
 	void *p[3];
-	int i, fd = anon_create(2 * page_size, &b);
+	int i, fd = shmbus_anon_region(2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, nr_mappings(fd));
+	EXPECT_EQ(0, shmbus_nr_mappings(fd));
 	for (i = 0; i < 3; i++) {
-		p[i] = map_shared(fd, page_size, RW, i % 2 * page_size);
+		p[i] = map_shared(fd, page_size(), RW, i % 2 * page_size());
 		ASSERT_NE(MAP_FAILED, p[i]);
-		EXPECT_EQ(i + 1, nr_mappings(fd));
+		EXPECT_EQ(i + 1, shmbus_nr_mappings(fd));
 	}
 	for (i = 0; i < 3; i++) {
-		munmap(p[i], page_size);
-		EXPECT_EQ(2 - i, nr_mappings(fd));
+		munmap(p[i], page_size());
+		EXPECT_EQ(2 - i, shmbus_nr_mappings(fd));
 	}
 	close(fd);
 }
@@ -1267,18 +1020,18 @@ TEST(info_mappings_munmap_middle_splits)
 {
 	struct shmbus_bind b;
 	char *p;
-	int fd = anon_create(3 * page_size, &b);
+	int fd = shmbus_anon_region(3 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 3 * page_size, RW, 0);
+	p = map_shared(fd, 3 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(1, nr_mappings(fd));
-	ASSERT_EQ(0, munmap(p + page_size, page_size));
-	EXPECT_EQ(2, nr_mappings(fd));
-	munmap(p, page_size);
-	EXPECT_EQ(1, nr_mappings(fd));
-	munmap(p + 2 * page_size, page_size);
-	EXPECT_EQ(0, nr_mappings(fd));
+	ASSERT_EQ(1, shmbus_nr_mappings(fd));
+	ASSERT_EQ(0, munmap(p + page_size(), page_size()));
+	EXPECT_EQ(2, shmbus_nr_mappings(fd));
+	munmap(p, page_size());
+	EXPECT_EQ(1, shmbus_nr_mappings(fd));
+	munmap(p + 2 * page_size(), page_size());
+	EXPECT_EQ(0, shmbus_nr_mappings(fd));
 	close(fd);
 }
 
@@ -1287,16 +1040,16 @@ TEST(info_mappings_mprotect_middle_splits)
 {
 	struct shmbus_bind b;
 	char *p;
-	int fd = anon_create(3 * page_size, &b);
+	int fd = shmbus_anon_region(3 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 3 * page_size, RW, 0);
+	p = map_shared(fd, 3 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(1, nr_mappings(fd));
-	ASSERT_EQ(0, mprotect(p + page_size, page_size, PROT_READ));
-	EXPECT_EQ(3, nr_mappings(fd));
-	munmap(p, 3 * page_size);
-	EXPECT_EQ(0, nr_mappings(fd));
+	ASSERT_EQ(1, shmbus_nr_mappings(fd));
+	ASSERT_EQ(0, mprotect(p + page_size(), page_size(), PROT_READ));
+	EXPECT_EQ(3, shmbus_nr_mappings(fd));
+	munmap(p, 3 * page_size());
+	EXPECT_EQ(0, shmbus_nr_mappings(fd));
 	close(fd);
 }
 
@@ -1307,23 +1060,23 @@ TEST(info_mappings_fork_copies)
 	void *p, *q;
 	int pipefd[2];
 	pid_t pid;
-	int fd = anon_create(2 * page_size, &b);
+	int fd = shmbus_anon_region(2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, RW, 0);
+	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	q = map_shared(fd, page_size, PROT_READ, page_size);
+	q = map_shared(fd, page_size(), PROT_READ, page_size());
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
-	pid = run_child(hold_until_eof, pipefd);
+	pid = spawn(hold_until_eof, pipefd);
 	ASSERT_LT(0, pid);
 	close(pipefd[0]);
-	EXPECT_EQ(4, nr_mappings(fd));
+	EXPECT_EQ(4, shmbus_nr_mappings(fd));
 	close(pipefd[1]);
-	ASSERT_EQ(0, wait_exit(pid));
-	EXPECT_EQ(2, nr_mappings(fd));
-	munmap(q, page_size);
-	munmap(p, page_size);
+	ASSERT_EQ(0, reap(pid, REAP_FOREVER, NULL));
+	EXPECT_EQ(2, shmbus_nr_mappings(fd));
+	munmap(q, page_size());
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1334,25 +1087,25 @@ TEST_F(region, close_with_mappings_keeps_region)
 	struct shmbus_bind b;
 	struct shmbus_info info;
 	unsigned char *p, *q;
-	int fd = region_create(name, 2 * page_size, &b), fd2;
+	int fd = shmbus_create(name, 2 * page_size(), &b), fd2;
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 2 * page_size, RW, 0);
+	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill_pattern(p, 2 * page_size, 4);
+	fill_pattern(p, 2 * page_size(), 4);
 	close(fd);
-	EXPECT_EQ(-1, find_mismatch(p, 2 * page_size, 4));
-	fill_pattern(p, 2 * page_size, 5);
-	fd2 = region_open(name, 0, &b);
+	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 4));
+	fill_pattern(p, 2 * page_size(), 5);
+	fd2 = shmbus_open_region(name, 0, &b);
 	ASSERT_LE(0, fd2) TH_LOG("open: %s", strerror(-fd2));
 	ASSERT_EQ(0, shmbus_region_info(fd2, &info));
 	EXPECT_EQ(1, info.handles);
 	EXPECT_EQ(1, info.mappings);
-	q = map_shared(fd2, 2 * page_size, PROT_READ, 0);
+	q = map_shared(fd2, 2 * page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, q);
-	EXPECT_EQ(-1, find_mismatch(q, 2 * page_size, 5));
-	munmap(q, 2 * page_size);
-	munmap(p, 2 * page_size);
+	EXPECT_EQ(-1, check_pattern(q, 2 * page_size(), 5));
+	munmap(q, 2 * page_size());
+	munmap(p, 2 * page_size());
 	close(fd2);
 }
 
@@ -1362,21 +1115,21 @@ TEST_F(region, name_keeps_region_alive)
 	const char *name = new_name(self, "keep");
 	struct shmbus_bind b, o;
 	void *p;
-	int fd = region_create(name, 2 * page_size, &b);
+	int fd = shmbus_create(name, 2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 2 * page_size, RW, 0);
+	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill_pattern(p, 2 * page_size, 10);
-	munmap(p, 2 * page_size);
+	fill_pattern(p, 2 * page_size(), 10);
+	munmap(p, 2 * page_size());
 	close(fd);
-	fd = region_open(name, 0, &o);
+	fd = shmbus_open_region(name, 0, &o);
 	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(-fd));
 	EXPECT_EQ(b.id, o.id);
-	p = map_shared(fd, 2 * page_size, PROT_READ, 0);
+	p = map_shared(fd, 2 * page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(-1, find_mismatch(p, 2 * page_size, 10));
-	munmap(p, 2 * page_size);
+	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 10));
+	munmap(p, 2 * page_size());
 	close(fd);
 }
 
@@ -1387,19 +1140,19 @@ TEST_F(region, freed_with_last_close)
 	const char *name = new_name(self, "lastclose");
 	struct shmbus_bind b;
 	void *p;
-	int fd = region_create(name, 2 * page_size, &b);
+	int fd = shmbus_create(name, 2 * page_size(), &b);
 
 	ASSERT_LE(0, before);
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 2 * page_size, RW, 0);
+	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill_pattern(p, 2 * page_size, 11);
-	munmap(p, 2 * page_size);
+	fill_pattern(p, 2 * page_size(), 11);
+	munmap(p, 2 * page_size());
 	ASSERT_EQ(0, shmbus_unlink_name(name));
-	p = map_shared(fd, 2 * page_size, PROT_READ, 0);
+	p = map_shared(fd, 2 * page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(-1, find_mismatch(p, 2 * page_size, 11));
-	munmap(p, 2 * page_size);
+	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 11));
+	munmap(p, 2 * page_size());
 	EXPECT_EQ(before + 1, shmbus_stat("regions"));
 	close(fd);
 	EXPECT_EQ(before, shmbus_stat("regions"));
@@ -1412,16 +1165,16 @@ TEST_F(region, freed_with_last_munmap)
 	const char *name = new_name(self, "free");
 	struct shmbus_bind b;
 	void *p;
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, before);
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, RW, 0);
+	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	close(fd);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
 	ASSERT_EQ(before + 1, shmbus_stat("regions"));
-	munmap(p, page_size);
+	munmap(p, page_size());
 	EXPECT_EQ(before, shmbus_stat("regions"));
 }
 
@@ -1434,7 +1187,7 @@ TEST_F(region, region_pins_module)
 
 	if (!shmbus_ko())
 		SKIP(return, "SHMBUS_KO not set (run through scripts/vm-run)");
-	fd = region_create(name, page_size, &b);
+	fd = shmbus_create(name, page_size(), &b);
 	ASSERT_LE(0, fd);
 	close(fd);
 	EXPECT_EQ(-EWOULDBLOCK, shmbus_unload());
@@ -1448,7 +1201,7 @@ TEST_F(region, shared_by_name_with_exec_process)
 	struct shmbus_bind b;
 	void *p;
 	pid_t pid;
-	int fd = region_create(name, 4 * page_size, &b);
+	int fd = shmbus_create(name, 4 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, b.size, RW, 0);
@@ -1461,7 +1214,7 @@ TEST_F(region, shared_by_name_with_exec_process)
 		execl("/proc/self/exe", "region_test", PEER_ARG, name, (char *)NULL);
 		_exit(PEER_NO_EXEC);
 	}
-	ASSERT_EQ(PEER_OK, wait_exit(pid));
+	ASSERT_EQ(PEER_OK, reap(pid, REAP_FOREVER, NULL));
 	EXPECT_TRUE(peer_answered(p, b.size));
 	munmap(p, b.size);
 	close(fd);
@@ -1473,15 +1226,15 @@ TEST(anonymous_shared_with_fork)
 	struct shmbus_bind b;
 	void *p;
 	pid_t pid;
-	int fd = anon_create(2 * page_size, &b);
+	int fd = shmbus_anon_region(2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, b.size, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	peer_prepare(p, b.size);
-	pid = run_child(reply_on_fd, &fd);
+	pid = spawn(reply_on_fd, &fd);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(PEER_OK, wait_exit(pid));
+	ASSERT_EQ(PEER_OK, reap(pid, REAP_FOREVER, NULL));
 	EXPECT_TRUE(peer_answered(p, b.size));
 	munmap(p, b.size);
 	close(fd);
@@ -1496,16 +1249,16 @@ TEST(anonymous_shared_over_scm_rights)
 	pid_t pid;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	pid = run_child(recv_and_reply, &sv[1]);
+	pid = spawn(recv_and_reply, &sv[1]);
 	ASSERT_LT(0, pid);
 	close(sv[1]);
-	fd = anon_create(2 * page_size, &b);
+	fd = shmbus_anon_region(2 * page_size(), &b);
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, b.size, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	peer_prepare(p, b.size);
 	ASSERT_EQ(0, send_fd(sv[0], fd));
-	ASSERT_EQ(PEER_OK, wait_exit(pid));
+	ASSERT_EQ(PEER_OK, reap(pid, REAP_FOREVER, NULL));
 	EXPECT_TRUE(peer_answered(p, b.size));
 	munmap(p, b.size);
 	close(fd);
@@ -1518,18 +1271,18 @@ TEST_F(region, unlink_while_mapped_mapping_works)
 	const char *name = new_name(self, "unlmap");
 	struct shmbus_bind b;
 	void *p;
-	int fd = region_create(name, 2 * page_size, &b);
+	int fd = shmbus_create(name, 2 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 2 * page_size, RW, 0);
+	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill_pattern(p, 2 * page_size, 6);
+	fill_pattern(p, 2 * page_size(), 6);
 	close(fd);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
-	EXPECT_EQ(-1, find_mismatch(p, 2 * page_size, 6));
-	fill_pattern(p, 2 * page_size, 7);
-	EXPECT_EQ(-1, find_mismatch(p, 2 * page_size, 7));
-	munmap(p, 2 * page_size);
+	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 6));
+	fill_pattern(p, 2 * page_size(), 7);
+	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 7));
+	munmap(p, 2 * page_size());
 }
 
 /* After UNLINK the region's INFO flags are SHMBUS_INFO_UNLINKED. */
@@ -1539,15 +1292,15 @@ TEST_F(region, unlink_sets_info_unlinked)
 	struct shmbus_bind b;
 	struct shmbus_info info;
 	void *p;
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, RW, 0);
+	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(SHMBUS_INFO_UNLINKED, info.flags);
-	munmap(p, page_size);
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1557,15 +1310,15 @@ TEST_F(region, unlink_removes_name)
 	const char *name = new_name(self, "unlname");
 	struct shmbus_bind b;
 	void *p;
-	int fd = region_create(name, page_size, &b);
+	int fd = shmbus_create(name, page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, page_size, RW, 0);
+	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
-	EXPECT_EQ(-ENOENT, try_bind(name, 0, 0, 0));
+	EXPECT_EQ(-ENOENT, shmbus_try_bind(name, 0, 0, 0));
 	EXPECT_EQ(-ENOENT, shmbus_unlink_name(name));
-	munmap(p, page_size);
+	munmap(p, page_size());
 	close(fd);
 }
 
@@ -1575,23 +1328,23 @@ TEST_F(region, recreate_after_unlink_is_new_region)
 	const char *name = new_name(self, "recreate");
 	struct shmbus_bind b, b2;
 	unsigned char *p, *q;
-	int fd = region_create(name, 2 * page_size, &b), fd2;
+	int fd = shmbus_create(name, 2 * page_size(), &b), fd2;
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 2 * page_size, RW, 0);
+	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	fill_pattern(p, 2 * page_size, 8);
+	fill_pattern(p, 2 * page_size(), 8);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
-	fd2 = region_create(name, 2 * page_size, &b2);
+	fd2 = shmbus_create(name, 2 * page_size(), &b2);
 	ASSERT_LE(0, fd2) TH_LOG("create again: %s", strerror(-fd2));
-	q = map_shared(fd2, 2 * page_size, RW, 0);
+	q = map_shared(fd2, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, q);
 	EXPECT_NE(b.id, b2.id);
-	EXPECT_EQ(-1, find_nonzero(q, 2 * page_size));
-	fill_pattern(q, 2 * page_size, 9);
-	EXPECT_EQ(-1, find_mismatch(p, 2 * page_size, 8));
-	munmap(q, 2 * page_size);
-	munmap(p, 2 * page_size);
+	EXPECT_EQ(-1, find_nonzero(q, 2 * page_size()));
+	fill_pattern(q, 2 * page_size(), 9);
+	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 8));
+	munmap(q, 2 * page_size());
+	munmap(p, 2 * page_size());
 	close(fd2);
 	close(fd);
 }
@@ -1599,11 +1352,11 @@ TEST_F(region, recreate_after_unlink_is_new_region)
 /* Fresh pages are zero-filled, also right after another region's were freed. */
 TEST_F(region, pages_zero_filled)
 {
-	const size_t size = 64 * page_size;
+	const size_t size = 64 * page_size();
 	const char *first = new_name(self, "dirty"), *second = new_name(self, "clean");
 	struct shmbus_bind b;
 	void *p;
-	int fd = region_create(first, size, &b);
+	int fd = shmbus_create(first, size, &b);
 
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, size, RW, 0);
@@ -1612,7 +1365,7 @@ TEST_F(region, pages_zero_filled)
 	ASSERT_EQ(0, shmbus_unlink_name(first));
 	munmap(p, size);
 	close(fd);
-	fd = region_create(second, size, &b);
+	fd = shmbus_create(second, size, &b);
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -1627,12 +1380,12 @@ TEST_F(region, info_id_size_name)
 	const char *name = new_name(self, "info");
 	struct shmbus_bind b;
 	struct shmbus_info info;
-	int fd = region_create(name, 5 * page_size, &b);
+	int fd = shmbus_create(name, 5 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(b.id, info.id);
-	EXPECT_EQ(5 * page_size, info.size);
+	EXPECT_EQ(5 * page_size(), info.size);
 	EXPECT_EQ(0, memcmp(b.name, info.name, SHMBUS_NAME_MAX))
 		TH_LOG("name '%.*s'", SHMBUS_NAME_MAX, info.name);
 	close(fd);
@@ -1645,8 +1398,8 @@ TEST_F(region, info_owner_creator_mode)
 	struct shmbus_info info;
 	int fd;
 
-	bind_init(&b, new_name(self, "owner"), page_size, CREATE_EXCL, 0640);
-	fd = handle_open(O_RDWR, &b);
+	shmbus_bind_init(&b, new_name(self, "owner"), page_size(), CREATE_EXCL, 0640);
+	fd = shmbus_bind_new(O_RDWR, &b);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(geteuid(), info.uid);
@@ -1662,7 +1415,7 @@ TEST_F(region, info_flags_named_zero)
 {
 	struct shmbus_bind b;
 	struct shmbus_info info;
-	int fd = region_create(new_name(self, "flags"), page_size, &b);
+	int fd = shmbus_create(new_name(self, "flags"), page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
@@ -1675,7 +1428,7 @@ TEST(info_flags_anonymous)
 {
 	struct shmbus_bind b;
 	struct shmbus_info info;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
@@ -1690,10 +1443,10 @@ TEST_F(region, info_flags_rdonly_handle)
 	const char *name = new_name(self, "inforo");
 	struct shmbus_bind b;
 	struct shmbus_info info;
-	int fd = region_create(name, page_size, &b), ro;
+	int fd = shmbus_create(name, page_size(), &b), ro;
 
 	ASSERT_LE(0, fd);
-	ro = region_open(name, SHMBUS_BIND_RDONLY, &b);
+	ro = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
 	ASSERT_EQ(0, shmbus_region_info(ro, &info));
 	EXPECT_EQ(SHMBUS_INFO_RDONLY, info.flags);
@@ -1709,19 +1462,19 @@ TEST(info_pages_counts_touched)
 	struct shmbus_bind b;
 	struct shmbus_info info;
 	char *p;
-	int fd = anon_create(8 * page_size, &b);
+	int fd = shmbus_anon_region(8 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 8 * page_size, RW, 0);
+	p = map_shared(fd, 8 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(0, info.pages);
 	p[0] = 1;
-	p[3 * page_size + 5] = 1;
-	p[8 * page_size - 1] = 1;
+	p[3 * page_size() + 5] = 1;
+	p[8 * page_size() - 1] = 1;
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_EQ(3, info.pages);
-	munmap(p, 8 * page_size);
+	munmap(p, 8 * page_size());
 	close(fd);
 }
 
@@ -1731,7 +1484,7 @@ TEST(info_pad_reserved_zero)
 	static const __u64 zero[ARRAY_SIZE(((struct shmbus_info *)0)->reserved)];
 	struct shmbus_bind b;
 	struct shmbus_info info;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
@@ -1747,7 +1500,7 @@ TEST_F(region, fdinfo_bound_handle)
 	const char *name = new_name(self, "fdinfo");
 	char want[32], val[128];
 	struct shmbus_bind b;
-	int fd = region_create(name, 3 * page_size, &b);
+	int fd = shmbus_create(name, 3 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	snprintf(want, sizeof(want), "%llu", b.id);
@@ -1755,7 +1508,7 @@ TEST_F(region, fdinfo_bound_handle)
 	EXPECT_STREQ(want, val);
 	ASSERT_EQ(0, fdinfo_value(fd, "shmbus-name", val, sizeof(val)));
 	EXPECT_STREQ(name, val);
-	snprintf(want, sizeof(want), "%zu", 3 * page_size);
+	snprintf(want, sizeof(want), "%zu", 3 * page_size());
 	ASSERT_EQ(0, fdinfo_value(fd, "shmbus-size", val, sizeof(val)));
 	EXPECT_STREQ(want, val);
 	ASSERT_EQ(0, fdinfo_value(fd, "shmbus-rdonly", val, sizeof(val)));
@@ -1769,10 +1522,10 @@ TEST_F(region, fdinfo_rdonly_handle)
 	const char *name = new_name(self, "fdinforo");
 	char val[128];
 	struct shmbus_bind b;
-	int fd = region_create(name, page_size, &b), ro;
+	int fd = shmbus_create(name, page_size(), &b), ro;
 
 	ASSERT_LE(0, fd);
-	ro = region_open(name, SHMBUS_BIND_RDONLY, &b);
+	ro = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
 	ASSERT_EQ(0, fdinfo_value(ro, "shmbus-rdonly", val, sizeof(val)));
 	EXPECT_STREQ("1", val);
@@ -1784,7 +1537,7 @@ TEST_F(region, fdinfo_rdonly_handle)
 TEST(fdinfo_unbound_handle)
 {
 	char val[128];
-	int fd = dev_open(O_RDWR);
+	int fd = shmbus_dev_open(O_RDWR);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fdinfo_value(fd, "shmbus-id", val, sizeof(val)));
@@ -1810,15 +1563,15 @@ TEST_F(region, proc_regions_named_line)
 	char *p;
 	int fd;
 
-	bind_init(&b, name, 4 * page_size, CREATE_EXCL, 0640);
-	fd = handle_open(O_RDWR, &b);
+	shmbus_bind_init(&b, name, 4 * page_size(), CREATE_EXCL, 0640);
+	fd = shmbus_bind_new(O_RDWR, &b);
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 4 * page_size, RW, 0);
+	p = map_shared(fd, 4 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 1;
 	ASSERT_EQ(0, region_row(b.id, &r)) TH_LOG("no line for id %llu", b.id);
 	EXPECT_STREQ(name, r.name);
-	EXPECT_EQ(4 * page_size, r.size);
+	EXPECT_EQ(4 * page_size(), r.size);
 	EXPECT_EQ(geteuid(), r.uid);
 	EXPECT_EQ(getegid(), r.gid);
 	EXPECT_EQ(geteuid(), r.cuid);
@@ -1828,7 +1581,7 @@ TEST_F(region, proc_regions_named_line)
 	EXPECT_EQ(1, r.mappings);
 	EXPECT_EQ(1, r.pages);
 	EXPECT_STREQ("-", r.flags);
-	munmap(p, 4 * page_size);
+	munmap(p, 4 * page_size());
 	close(fd);
 }
 
@@ -1837,7 +1590,7 @@ TEST(proc_regions_anonymous_line)
 {
 	struct region_row r;
 	struct shmbus_bind b;
-	int fd = anon_create(page_size, &b);
+	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, region_row(b.id, &r)) TH_LOG("no line for id %llu", b.id);
@@ -1858,10 +1611,10 @@ TEST_F(region, proc_stats_regions_bytes)
 
 	ASSERT_LE(0, regions);
 	ASSERT_LE(0, bytes);
-	fd = region_create(name, 3 * page_size, &b);
+	fd = shmbus_create(name, 3 * page_size(), &b);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(regions + 1, shmbus_stat("regions"));
-	EXPECT_EQ(bytes + 3 * page_size, shmbus_stat("bytes"));
+	EXPECT_EQ(bytes + 3 * page_size(), shmbus_stat("bytes"));
 	close(fd);
 	ASSERT_EQ(0, shmbus_unlink_name(name));
 	EXPECT_EQ(regions, shmbus_stat("regions"));
@@ -1874,35 +1627,27 @@ TEST(proc_stats_pages)
 	long long pages = shmbus_stat("pages");
 	struct shmbus_bind b;
 	char *p;
-	int fd = anon_create(4 * page_size, &b);
+	int fd = shmbus_anon_region(4 * page_size(), &b);
 
 	ASSERT_LE(0, pages);
 	ASSERT_LE(0, fd);
-	p = map_shared(fd, 4 * page_size, RW, 0);
+	p = map_shared(fd, 4 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(pages, shmbus_stat("pages"));
 	p[0] = 1;
-	p[2 * page_size] = 1;
+	p[2 * page_size()] = 1;
 	EXPECT_EQ(pages + 2, shmbus_stat("pages"));
-	munmap(p, 4 * page_size);
+	munmap(p, 4 * page_size());
 	close(fd);
 	EXPECT_EQ(pages, shmbus_stat("pages"));
 }
 
-/* What TEST_HARNESS_MAIN does besides main(): keep the tests in file order. */
-static void __attribute__((constructor)) constructor_order_last(void)
-{
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
-}
-
 int main(int argc, char **argv)
 {
-	page_size = sysconf(_SC_PAGESIZE);
 	if (argc == 3 && !strcmp(argv[1], PEER_ARG)) {
 		struct shmbus_bind b;
 
-		return peer_reply(region_open(argv[2], 0, &b));
+		return peer_reply(shmbus_open_region(argv[2], 0, &b));
 	}
 	return test_harness_run(argc, argv);
 }

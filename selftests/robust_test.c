@@ -39,6 +39,7 @@
 #define OTHER_OFF	4	/* not registered */
 #define CHAOS_OFF	64	/* struct chaos */
 #define WATCHDOG_NS	(10ULL * 1000000000ULL)
+#define WATCHDOG_MS	(WATCHDOG_NS / NSEC_PER_MSEC)
 #define MAX_CHILDREN	8
 #define MAX_WORDS	SHMBUS_SYSMOD "/parameters/max_robust_words"
 #define TRACEFS		"/sys/kernel/tracing"
@@ -57,14 +58,6 @@ struct rlock {
 	__u32 id;	/* the handle's owner id */
 };
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static __u32 *word_at(void *map, __u64 offset)
 {
 	return (__u32 *)((char *)map + offset);
@@ -79,49 +72,6 @@ static bool cas(__u32 *p, __u32 *old, __u32 new)
 {
 	return __atomic_compare_exchange_n(p, old, new, false, __ATOMIC_SEQ_CST,
 					   __ATOMIC_SEQ_CST);
-}
-
-static int owner_id(int fd)
-{
-	int id = ioctl(fd, SHMBUS_IOC_OWNER_ID);
-
-	return id < 0 ? -errno : id;
-}
-
-/* LOCK_REGISTER or LOCK_UNREGISTER of a word: 0 or -errno. */
-static int lock_word(int fd, unsigned long cmd, __u64 offset)
-{
-	struct shmbus_lock_word lw = { .offset = offset };
-
-	return ioctl(fd, cmd, &lw) ? -errno : 0;
-}
-
-/* WATCH or UNWATCH: 0 or -errno. */
-static int watch(int fd, unsigned long cmd, __u64 offset, __u32 bitset)
-{
-	struct shmbus_watch w = { .offset = offset, .bitset = bitset };
-
-	return ioctl(fd, cmd, &w) ? -errno : 0;
-}
-
-/* WAKE: the number woken, or -errno. */
-static int wake(int fd, __u64 offset, __u32 count, __u32 bitset)
-{
-	struct shmbus_wake w = { .offset = offset, .count = count, .bitset = bitset };
-	int ret = ioctl(fd, SHMBUS_IOC_WAKE, &w);
-
-	return ret < 0 ? -errno : ret;
-}
-
-/* WAIT while the word holds @expected, at most WATCHDOG_NS: 0 or -errno. */
-static int wait_word(int fd, __u64 offset, __u32 expected)
-{
-	struct shmbus_wait w = {
-		.offset = offset, .expected = expected, .bitset = ANY,
-		.flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = WATCHDOG_NS,
-	};
-
-	return ioctl(fd, SHMBUS_IOC_WAIT, &w) ? -errno : 0;
 }
 
 /* poll() with timeout 0: the revents, or -errno. */
@@ -141,22 +91,10 @@ static int read_events(int fd, __u64 *events, size_t len)
 	return n < 0 ? -errno : (int)n;
 }
 
-static int sysfs_write(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* Set up @l for the word at @offset of @map, owned by handle @fd. */
 static int rlock_init(struct rlock *l, int fd, void *map, __u64 offset)
 {
-	int id = owner_id(fd);
+	int id = shmbus_owner_id(fd);
 
 	if (id < 0)
 		return id;
@@ -190,7 +128,7 @@ static int rlock_lock(const struct rlock *l)
 				continue;
 			old |= WAITERS;
 		}
-		ret = wait_word(l->fd, l->offset, old);
+		ret = shmbus_wait_word(l->fd, l->offset, old, WATCHDOG_NS);
 		if (ret && ret != -EAGAIN)
 			return ret;
 		want = l->id | WAITERS;
@@ -216,7 +154,7 @@ static int rlock_wake(const struct rlock *l, __u32 old)
 	int ret = 0;
 
 	if (old & WAITERS)
-		ret = wake(l->fd, l->offset, 1, ANY);
+		ret = shmbus_wake(l->fd, l->offset, 1, ANY);
 	return ret < 0 ? ret : 0;
 }
 
@@ -267,8 +205,7 @@ static int region_setup(FIXTURE_DATA(robust) *self)
 		return self->fd;
 	}
 	self->map = mmap(NULL, self->size, RW, MAP_SHARED, self->fd, 0);
-	ret = self->map == MAP_FAILED ? -errno : lock_word(self->fd,
-				SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF);
+	ret = self->map == MAP_FAILED ? -errno : shmbus_lock_register(self->fd, LOCK_OFF);
 	if (ret)
 		region_cleanup(self);
 	return ret;
@@ -284,21 +221,15 @@ FIXTURE_SETUP(robust)
 FIXTURE_TEARDOWN(robust)
 {
 	char buf[32];
-	int i;
 
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		if (self->pids[i] <= 0)
-			continue;
-		kill(self->pids[i], SIGKILL);
-		waitpid(self->pids[i], NULL, 0);
-	}
+	shmbus_kill_tracked(self->pids, MAX_CHILDREN);
 	if (self->saved_max_words >= 0) {
 		snprintf(buf, sizeof(buf), "%lld", self->saved_max_words);
-		sysfs_write(MAX_WORDS, buf);
+		write_text(MAX_WORDS, buf);
 	}
 	if (self->tracing) {
-		sysfs_write(TRACE_WAIT_START, "0");
-		sysfs_write(TRACE_WAKE, "0");
+		write_text(TRACE_WAIT_START, "0");
+		write_text(TRACE_WAKE, "0");
 	}
 	region_cleanup(self);
 }
@@ -315,56 +246,28 @@ static int kill_child(FIXTURE_DATA(robust) *self, pid_t pid)
 }
 
 /*
- * Reap a child that should exit by itself: its exit status, or -1 (killed)
- * if it is still running after the watchdog or was killed by a signal.
+ * reap() a child that should exit by itself: its exit status,
+ * REAP_SIGNALED(sig), or -ETIMEDOUT (killed) if it still ran at the watchdog.
  */
 static int reap_child(FIXTURE_DATA(robust) *self, pid_t pid)
 {
-	__u64 end = now_ns() + WATCHDOG_NS;
-	int status;
-	pid_t ret;
+	int ret = reap(pid, WATCHDOG_NS / NSEC_PER_MSEC, NULL);
 
-	while (!(ret = waitpid(pid, &status, WNOHANG)) && now_ns() < end)
-		usleep(1000);
-	if (ret != pid) {
-		kill_child(self, pid);
-		return -1;
-	}
 	forget(self, pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return ret;
 }
 
+/* fork(), the child remembered so that teardown kills it whatever happens. */
 static pid_t fork_tracked(FIXTURE_DATA(robust) *self)
 {
-	pid_t pid = fork();
-
-	if (pid > 0)
-		shmbus_track_child(self->pids, MAX_CHILDREN, pid);
-	return pid;
-}
-
-/* Wait until @n tasks sleep on the region of @fd: 0, or -1 at the watchdog. */
-static int wait_waiters(int fd, __u32 n)
-{
-	__u64 end = now_ns() + WATCHDOG_NS;
-	struct shmbus_info info;
-
-	for (;;) {
-		if (shmbus_region_info(fd, &info))
-			return -1;
-		if (info.waiters == n)
-			return 0;
-		if (now_ns() > end)
-			return -1;
-		usleep(1000);
-	}
+	return shmbus_fork_tracked(self->pids, MAX_CHILDREN);
 }
 
 /* A handle for a child process: REOPEN of @reopen_fd, or bound by @name. */
 static int child_handle(const char *name, int reopen_fd)
 {
 	if (reopen_fd >= 0)
-		return ioctl(reopen_fd, SHMBUS_IOC_REOPEN);
+		return shmbus_reopen(reopen_fd);
 	return shmbus_open_bound(name, 0, 0, 0);
 }
 
@@ -451,7 +354,7 @@ static int kill_holder(FIXTURE_DATA(robust) *self, __u32 *id)
 /* OWNER_ID is in 1..SHMBUS_LOCK_OWNER_MASK. */
 TEST_F(robust, owner_id_in_range)
 {
-	int id = owner_id(self->fd);
+	int id = shmbus_owner_id(self->fd);
 
 	EXPECT_LT(0, id) TH_LOG("OWNER_ID: %s", strerror(-id));
 	EXPECT_GE(SHMBUS_LOCK_OWNER_MASK, (__u32)id);
@@ -460,21 +363,21 @@ TEST_F(robust, owner_id_in_range)
 /* OWNER_ID is assigned once: the same on every call on one handle. */
 TEST_F(robust, owner_id_stable)
 {
-	int id = owner_id(self->fd);
+	int id = shmbus_owner_id(self->fd);
 
 	ASSERT_LT(0, id);
-	EXPECT_EQ(id, owner_id(self->fd));
-	EXPECT_EQ(id, owner_id(self->fd));
+	EXPECT_EQ(id, shmbus_owner_id(self->fd));
+	EXPECT_EQ(id, shmbus_owner_id(self->fd));
 }
 
 /* Two handles bound to one region by one process have different ids. */
 TEST_F(robust, owner_id_per_handle)
 {
 	int fd2 = shmbus_open_bound(self->name, 0, 0, 0);
-	int id1 = owner_id(self->fd), id2;
+	int id1 = shmbus_owner_id(self->fd), id2;
 
 	ASSERT_LE(0, fd2);
-	id2 = owner_id(fd2);
+	id2 = shmbus_owner_id(fd2);
 	ASSERT_LT(0, id1);
 	ASSERT_LT(0, id2);
 	EXPECT_NE(id1, id2);
@@ -484,11 +387,11 @@ TEST_F(robust, owner_id_per_handle)
 /* A REOPEN'd handle has an owner id of its own. */
 TEST_F(robust, owner_id_reopen_distinct)
 {
-	int fd2 = ioctl(self->fd, SHMBUS_IOC_REOPEN);
-	int id1 = owner_id(self->fd), id2;
+	int fd2 = shmbus_reopen(self->fd);
+	int id1 = shmbus_owner_id(self->fd), id2;
 
-	ASSERT_LE(0, fd2) TH_LOG("REOPEN: %s", strerror(errno));
-	id2 = owner_id(fd2);
+	ASSERT_LE(0, fd2) TH_LOG("REOPEN: %s", strerror(-fd2));
+	id2 = shmbus_owner_id(fd2);
 	ASSERT_LT(0, id1);
 	ASSERT_LT(0, id2);
 	EXPECT_NE(id1, id2);
@@ -504,18 +407,18 @@ TEST(owner_ids_per_region)
 {
 	int a1, a2, other[5], id1, id2, i;
 
-	a1 = shmbus_anon_region(4096);
+	a1 = shmbus_anon_region(4096, NULL);
 	ASSERT_LE(0, a1);
-	id1 = owner_id(a1);
+	id1 = shmbus_owner_id(a1);
 	ASSERT_LT(0, id1);
 	for (i = 0; i < 5; i++) {
-		other[i] = shmbus_anon_region(4096);
+		other[i] = shmbus_anon_region(4096, NULL);
 		ASSERT_LE(0, other[i]);
-		ASSERT_LT(0, owner_id(other[i]));
+		ASSERT_LT(0, shmbus_owner_id(other[i]));
 	}
-	a2 = ioctl(a1, SHMBUS_IOC_REOPEN);
-	ASSERT_LE(0, a2) TH_LOG("REOPEN: %s", strerror(errno));
-	id2 = owner_id(a2);
+	a2 = shmbus_reopen(a1);
+	ASSERT_LE(0, a2) TH_LOG("REOPEN: %s", strerror(-a2));
+	id2 = shmbus_owner_id(a2);
 	EXPECT_EQ(id1 + 1, id2) TH_LOG("other regions' owners moved this region's ids");
 	for (i = 0; i < 5; i++)
 		close(other[i]);
@@ -534,7 +437,7 @@ TEST_F(robust, owner_id_shared_with_forked_child)
 	ASSERT_LE(0, pid);
 	/* The child asks first: a per-process id would differ in the parent. */
 	if (pid == 0) {
-		id = owner_id(self->fd);
+		id = shmbus_owner_id(self->fd);
 		_exit(write(p[1], &id, sizeof(id)) == sizeof(id) ? 0 : 1);
 	}
 	close(p[1]);
@@ -542,7 +445,7 @@ TEST_F(robust, owner_id_shared_with_forked_child)
 	close(p[0]);
 	ASSERT_EQ(0, reap_child(self, pid));
 	ASSERT_LT(0, id);
-	EXPECT_EQ(id, owner_id(self->fd));
+	EXPECT_EQ(id, shmbus_owner_id(self->fd));
 }
 
 /* OWNER_ID on an unbound handle is ENXIO. */
@@ -551,23 +454,23 @@ TEST_F(robust, owner_id_unbound_enxio)
 	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENXIO, owner_id(fd));
+	EXPECT_EQ(-ENXIO, shmbus_owner_id(fd));
 	close(fd);
 }
 
 /* Registering a word twice is EEXIST. */
 TEST_F(robust, register_twice_eexist)
 {
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, OTHER_OFF));
-	EXPECT_EQ(-EEXIST, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, OTHER_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->fd, OTHER_OFF));
+	EXPECT_EQ(-EEXIST, shmbus_lock_register(self->fd, OTHER_OFF));
 }
 
 /* Unregistering a word not registered (never, or no longer) is ENOENT. */
 TEST_F(robust, unregister_unknown_enoent)
 {
-	EXPECT_EQ(-ENOENT, lock_word(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, OTHER_OFF));
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, LOCK_OFF));
-	EXPECT_EQ(-ENOENT, lock_word(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, LOCK_OFF));
+	EXPECT_EQ(-ENOENT, shmbus_lock_unregister(self->fd, OTHER_OFF));
+	ASSERT_EQ(0, shmbus_lock_unregister(self->fd, LOCK_OFF));
+	EXPECT_EQ(-ENOENT, shmbus_lock_unregister(self->fd, LOCK_OFF));
 }
 
 /* A word not 4-byte aligned or not inside the region is EINVAL. */
@@ -580,9 +483,9 @@ TEST_F(robust, register_bad_offset_einval)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_EQ(-EINVAL, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, bad[i]))
+		EXPECT_EQ(-EINVAL, shmbus_lock_register(self->fd, bad[i]))
 			TH_LOG("REGISTER offset %#llx", (unsigned long long)bad[i]);
-		EXPECT_EQ(-EINVAL, lock_word(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, bad[i]))
+		EXPECT_EQ(-EINVAL, shmbus_lock_unregister(self->fd, bad[i]))
 			TH_LOG("UNREGISTER offset %#llx", (unsigned long long)bad[i]);
 	}
 }
@@ -619,10 +522,10 @@ TEST_F(robust, register_past_max_enospc)
 	ASSERT_LE(0, saved);
 	self->saved_max_words = saved;
 	/* LOCK_OFF is registered already: two more fit. */
-	ASSERT_EQ(0, sysfs_write(MAX_WORDS, "3"));
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, 4));
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, 8));
-	EXPECT_EQ(-ENOSPC, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, 12));
+	ASSERT_EQ(0, write_text(MAX_WORDS, "3"));
+	ASSERT_EQ(0, shmbus_lock_register(self->fd, 4));
+	ASSERT_EQ(0, shmbus_lock_register(self->fd, 8));
+	EXPECT_EQ(-ENOSPC, shmbus_lock_register(self->fd, 12));
 }
 
 /* LOCK_REGISTER and LOCK_UNREGISTER on an unbound handle are ENXIO. */
@@ -631,8 +534,8 @@ TEST_F(robust, register_unbound_enxio)
 	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENXIO, lock_word(fd, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
-	EXPECT_EQ(-ENXIO, lock_word(fd, SHMBUS_IOC_LOCK_UNREGISTER, LOCK_OFF));
+	EXPECT_EQ(-ENXIO, shmbus_lock_register(fd, LOCK_OFF));
+	EXPECT_EQ(-ENXIO, shmbus_lock_unregister(fd, LOCK_OFF));
 	close(fd);
 }
 
@@ -674,7 +577,7 @@ TEST_F(robust, sleeping_waiter_gets_eownerdead)
 	ASSERT_NE(0, id);
 	locker = spawn_locker(self, &report_fd);
 	ASSERT_LT(0, locker);
-	ASSERT_EQ(0, wait_waiters(self->fd, 1)) TH_LOG("the locker never slept");
+	ASSERT_EQ(0, await_waiters(self->fd, 1, WATCHDOG_MS)) TH_LOG("the locker never slept");
 	ASSERT_EQ(0, kill_child(self, holder));
 	ASSERT_EQ(sizeof(rep), read(report_fd, &rep, sizeof(rep)));
 	close(report_fd);
@@ -718,8 +621,8 @@ TEST_F(robust, unregistered_word_untouched)
 	__u32 id;
 	pid_t pid;
 
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, 8));
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, 8));
+	ASSERT_EQ(0, shmbus_lock_register(self->fd, 8));
+	ASSERT_EQ(0, shmbus_lock_unregister(self->fd, 8));
 	pid = spawn_holder(self, -1, self->map, LOCK_OFF, &id);
 	ASSERT_LT(0, pid);
 	ASSERT_NE(0, id);
@@ -738,7 +641,7 @@ TEST_F(robust, live_owner_word_untouched)
 	struct rlock mine;
 	__u32 dead;
 
-	ASSERT_EQ(0, lock_word(self->fd, SHMBUS_IOC_LOCK_REGISTER, OTHER_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(self->fd, OTHER_OFF));
 	ASSERT_EQ(0, rlock_init(&mine, self->fd, self->map, OTHER_OFF));
 	ASSERT_EQ(0, rlock_lock(&mine));
 	ASSERT_EQ(0, kill_holder(self, &dead));
@@ -783,7 +686,7 @@ TEST_F(robust, shared_handle_recovered_by_last_holder)
 /* A lock taken through a REOPEN'd handle is recovered when its process dies. */
 TEST_F(robust, reopened_handle_death_recovers)
 {
-	int fd = shmbus_anon_region(self->size);
+	int fd = shmbus_anon_region(self->size, NULL);
 	__u32 id, *word;
 	void *map;
 	pid_t pid;
@@ -792,11 +695,11 @@ TEST_F(robust, reopened_handle_death_recovers)
 	map = mmap(NULL, self->size, RW, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	word = word_at(map, LOCK_OFF);
-	ASSERT_EQ(0, lock_word(fd, SHMBUS_IOC_LOCK_REGISTER, LOCK_OFF));
+	ASSERT_EQ(0, shmbus_lock_register(fd, LOCK_OFF));
 	pid = spawn_holder(self, fd, map, LOCK_OFF, &id);
 	ASSERT_LT(0, pid);
 	ASSERT_NE(0, id);
-	ASSERT_NE(owner_id(fd), (int)id);
+	ASSERT_NE(shmbus_owner_id(fd), (int)id);
 	ASSERT_EQ(id, load(word));
 	ASSERT_EQ(0, kill_child(self, pid));
 	EXPECT_EQ(OWNER_DIED, load(word));
@@ -840,18 +743,18 @@ TEST_F(robust, uncontended_no_syscall)
 		SKIP(return, "tracing is off");
 	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
 	ASSERT_EQ(0, rlock_init(&l, self->fd, self->map, LOCK_OFF));
-	ASSERT_EQ(0, sysfs_write(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_text(TRACEFS "/trace", ""));
 	self->tracing = true;
-	ASSERT_EQ(0, sysfs_write(TRACE_WAIT_START, "1"));
-	ASSERT_EQ(0, sysfs_write(TRACE_WAKE, "1"));
+	ASSERT_EQ(0, write_text(TRACE_WAIT_START, "1"));
+	ASSERT_EQ(0, write_text(TRACE_WAKE, "1"));
 	/* The control: this one WAKE must show up, and nothing else. */
-	ASSERT_EQ(0, wake(self->fd, LOCK_OFF, 1, ANY));
+	ASSERT_EQ(0, shmbus_wake(self->fd, LOCK_OFF, 1, ANY));
 	for (i = 0; i < UNCONTENDED_ROUNDS; i++) {
 		ASSERT_EQ(0, rlock_lock(&l));
 		ASSERT_EQ(0, rlock_unlock(&l));
 	}
-	ASSERT_EQ(0, sysfs_write(TRACE_WAKE, "0"));
-	ASSERT_EQ(0, sysfs_write(TRACE_WAIT_START, "0"));
+	ASSERT_EQ(0, write_text(TRACE_WAKE, "0"));
+	ASSERT_EQ(0, write_text(TRACE_WAIT_START, "0"));
 	ASSERT_EQ(0, count_trace_events(info.id, &waits, &wakes));
 	ASSERT_LE(1, wakes) TH_LOG("the control WAKE was not traced");
 	EXPECT_EQ(0, waits);
@@ -961,10 +864,10 @@ static __u32 xorshift(__u32 *state)
 /* Spin until worker @i is in @phase: 0, or -1 at the watchdog. */
 static int chaos_wait_phase(struct chaos *c, int i, __u32 phase)
 {
-	__u64 end = now_ns() + WATCHDOG_NS;
+	__u64 end = now_ns(CLOCK_MONOTONIC) + WATCHDOG_NS;
 
 	while (__atomic_load_n(&c->slot[i].phase, __ATOMIC_SEQ_CST) != phase) {
-		if (now_ns() > end)
+		if (now_ns(CLOCK_MONOTONIC) > end)
 			return -1;
 		sched_yield();
 	}
@@ -977,7 +880,7 @@ static int chaos_wait_phase(struct chaos *c, int i, __u32 phase)
  */
 static int chaos_progress(struct chaos *c, const pid_t *pids, const __u64 *snap)
 {
-	__u64 end = now_ns() + WATCHDOG_NS;
+	__u64 end = now_ns(CLOCK_MONOTONIC) + WATCHDOG_NS;
 	int i, done, status;
 
 	for (;;) {
@@ -989,7 +892,7 @@ static int chaos_progress(struct chaos *c, const pid_t *pids, const __u64 *snap)
 		}
 		if (done == CHAOS_WORKERS)
 			return 0;
-		if (now_ns() > end)
+		if (now_ns(CLOCK_MONOTONIC) > end)
 			return -1;
 		usleep(100);
 	}
@@ -1012,7 +915,7 @@ TEST_F_TIMEOUT(robust, chaos_kill9, 200)
 	struct rlock l;
 	int round, i, v, ret;
 
-	seed = env ? strtoul(env, NULL, 0) : (__u32)(now_ns() ^ getpid());
+	seed = env ? strtoul(env, NULL, 0) : (__u32)(now_ns(CLOCK_MONOTONIC) ^ getpid());
 	seed = seed ? seed : 1;
 	rnd = seed;
 	TH_LOG("seed %u (ROBUST_SEED=%u repeats the choices)", seed, seed);
@@ -1072,7 +975,7 @@ TEST_F_TIMEOUT(robust, chaos_kill9, 200)
 /* A new watch with no wake yet: poll() with timeout 0 is not ready. */
 TEST_F(robust, watch_poll_not_ready)
 {
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
 	EXPECT_EQ(0, poll_now(self->fd));
 }
 
@@ -1083,9 +986,9 @@ TEST_F(robust, wake_makes_poll_ready)
 	unsigned int i;
 	__u64 n;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, wake(self->fd, OTHER_OFF, counts[i], ANY));
+		ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, counts[i], ANY));
 		EXPECT_EQ(POLLIN, poll_now(self->fd) & POLLIN) TH_LOG("count %u", counts[i]);
 		ASSERT_EQ(8, read_events(self->fd, &n, 8));
 	}
@@ -1097,9 +1000,9 @@ TEST_F(robust, read_returns_count_and_resets)
 	__u64 n = 0;
 	int i;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, wake(self->fd, OTHER_OFF, 1, ANY));
+		ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, 1, ANY));
 	EXPECT_EQ(8, read_events(self->fd, &n, 8));
 	EXPECT_EQ(3, n);
 	EXPECT_EQ(0, poll_now(self->fd));
@@ -1110,7 +1013,7 @@ TEST_F(robust, read_nonblock_eagain)
 {
 	__u64 n;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fcntl(self->fd, F_GETFL) | O_NONBLOCK));
 	EXPECT_EQ(-EAGAIN, read_events(self->fd, &n, 8));
 }
@@ -1120,8 +1023,8 @@ TEST_F(robust, read_short_buffer_einval)
 {
 	__u64 n;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
-	ASSERT_EQ(0, wake(self->fd, OTHER_OFF, 1, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, 1, ANY));
 	EXPECT_EQ(-EINVAL, read_events(self->fd, &n, 4));
 }
 
@@ -1134,14 +1037,14 @@ TEST_F(robust, epoll_reports_woken_handle)
 
 	ASSERT_LE(0, fd2);
 	ASSERT_LE(0, ep);
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, LOCK_OFF, ANY));
-	ASSERT_EQ(0, watch(fd2, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, LOCK_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(fd2, OTHER_OFF, ANY));
 	ev.data.u32 = 1;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
 	ev.data.u32 = 2;
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd2, &ev));
 	ASSERT_EQ(0, epoll_wait(ep, out, 2, 0));
-	ASSERT_EQ(0, wake(self->fd, OTHER_OFF, 1, ANY));
+	ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, 1, ANY));
 	EXPECT_EQ(1, epoll_wait(ep, out, 2, 0));
 	EXPECT_EQ(2, out[0].data.u32);
 	close(ep);
@@ -1153,10 +1056,10 @@ TEST_F(robust, watch_bitset_filter)
 {
 	__u64 n = 0;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, 0x1));
-	ASSERT_EQ(0, wake(self->fd, OTHER_OFF, 1, 0x2));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, 0x1));
+	ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, 1, 0x2));
 	EXPECT_EQ(0, poll_now(self->fd));
-	ASSERT_EQ(0, wake(self->fd, OTHER_OFF, 1, 0x3));
+	ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, 1, 0x3));
 	EXPECT_EQ(8, read_events(self->fd, &n, 8));
 	EXPECT_EQ(1, n);
 }
@@ -1164,8 +1067,8 @@ TEST_F(robust, watch_bitset_filter)
 /* Watching the same word twice is EEXIST. */
 TEST_F(robust, watch_twice_eexist)
 {
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
-	EXPECT_EQ(-EEXIST, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, 0x1));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
+	EXPECT_EQ(-EEXIST, shmbus_watch(self->fd, OTHER_OFF, 0x1));
 }
 
 /* A handle watches at most 64 words: the 65th is ENOSPC. */
@@ -1174,22 +1077,23 @@ TEST_F(robust, watch_65th_enospc)
 	int i;
 
 	for (i = 0; i < SHMBUS_WATCH_MAX; i++)
-		ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, 4 * i, ANY)) TH_LOG("watch %d", i);
-	EXPECT_EQ(-ENOSPC, watch(self->fd, SHMBUS_IOC_WATCH, 4 * SHMBUS_WATCH_MAX, ANY));
+		ASSERT_EQ(0, shmbus_watch(self->fd, 4 * i, ANY)) TH_LOG("watch %d", i);
+	EXPECT_EQ(-ENOSPC, shmbus_watch(self->fd, 4 * SHMBUS_WATCH_MAX, ANY));
 }
 
 /* UNWATCH of a word not watched is ENOENT. */
 TEST_F(robust, unwatch_unknown_enoent)
 {
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, LOCK_OFF, ANY));
-	EXPECT_EQ(-ENOENT, watch(self->fd, SHMBUS_IOC_UNWATCH, OTHER_OFF, 0));
+	ASSERT_EQ(0, shmbus_watch(self->fd, LOCK_OFF, ANY));
+	EXPECT_EQ(-ENOENT, shmbus_unwatch(self->fd, OTHER_OFF));
 }
 
 /* UNWATCH takes bitset 0: anything else is EINVAL. */
 TEST_F(robust, unwatch_nonzero_bitset_einval)
 {
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
-	EXPECT_EQ(-EINVAL, watch(self->fd, SHMBUS_IOC_UNWATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(self->fd, SHMBUS_IOC_UNWATCH,
+					&(struct shmbus_watch){ .offset = OTHER_OFF, .bitset = ANY }));
 }
 
 /* A watch is not counted in WAKE's return: one sleeper + one watch -> 1. */
@@ -1197,13 +1101,13 @@ TEST_F(robust, watch_not_counted_in_wake)
 {
 	pid_t pid;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
 	pid = fork_tracked(self);
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(wait_word(self->fd, OTHER_OFF, 0) ? 1 : 0);
-	ASSERT_EQ(0, wait_waiters(self->fd, 1));
-	EXPECT_EQ(1, wake(self->fd, OTHER_OFF, 0xffffffffU, ANY));
+		_exit(shmbus_wait_word(self->fd, OTHER_OFF, 0, WATCHDOG_NS) ? 1 : 0);
+	ASSERT_EQ(0, await_waiters(self->fd, 1, WATCHDOG_MS));
+	EXPECT_EQ(1, shmbus_wake(self->fd, OTHER_OFF, 0xffffffffU, ANY));
 	EXPECT_EQ(0, reap_child(self, pid));
 }
 
@@ -1213,7 +1117,7 @@ TEST_F(robust, owner_died_notifies_watch)
 	__u64 n = 0;
 	__u32 dead;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, LOCK_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, LOCK_OFF, ANY));
 	ASSERT_EQ(0, kill_holder(self, &dead));
 	ASSERT_EQ(OWNER_DIED, load(word_at(self->map, LOCK_OFF)));
 	EXPECT_EQ(POLLIN, poll_now(self->fd) & POLLIN);
@@ -1228,8 +1132,8 @@ TEST_F(robust, unbound_watch_read_enxio)
 	__u64 n;
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENXIO, watch(fd, SHMBUS_IOC_WATCH, LOCK_OFF, ANY));
-	EXPECT_EQ(-ENXIO, watch(fd, SHMBUS_IOC_UNWATCH, LOCK_OFF, 0));
+	EXPECT_EQ(-ENXIO, shmbus_watch(fd, LOCK_OFF, ANY));
+	EXPECT_EQ(-ENXIO, shmbus_unwatch(fd, LOCK_OFF));
 	EXPECT_EQ(-ENXIO, read_events(fd, &n, 8));
 	close(fd);
 }
@@ -1247,28 +1151,28 @@ static bool sleeps_in_read(pid_t pid)
 /* A read() blocked with no wake returns when another process WAKEs. */
 TEST_F(robust, blocking_read_woken_by_other_process)
 {
-	__u64 end = now_ns() + WATCHDOG_NS;
+	__u64 end = now_ns(CLOCK_MONOTONIC) + WATCHDOG_NS;
 	__u64 n = 0;
 	pid_t pid;
 
-	ASSERT_EQ(0, watch(self->fd, SHMBUS_IOC_WATCH, OTHER_OFF, ANY));
+	ASSERT_EQ(0, shmbus_watch(self->fd, OTHER_OFF, ANY));
 	pid = fork_tracked(self);
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(read_events(self->fd, &n, 8) == 8 && n == 1 ? 0 : 1);
-	while (!sleeps_in_read(pid) && now_ns() < end)
+	while (!sleeps_in_read(pid) && now_ns(CLOCK_MONOTONIC) < end)
 		usleep(1000);
 	ASSERT_TRUE(sleeps_in_read(pid)) TH_LOG("the reader never blocked");
-	ASSERT_EQ(0, wake(self->fd, OTHER_OFF, 1, ANY));
+	ASSERT_EQ(0, shmbus_wake(self->fd, OTHER_OFF, 1, ANY));
 	EXPECT_EQ(0, reap_child(self, pid));
 }
 
 /* REOPEN returns a new close-on-exec fd. */
 TEST_F(robust, reopen_new_cloexec_fd)
 {
-	int fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
+	int fd = shmbus_reopen(self->fd);
 
-	ASSERT_LE(0, fd) TH_LOG("REOPEN: %s", strerror(errno));
+	ASSERT_LE(0, fd) TH_LOG("REOPEN: %s", strerror(-fd));
 	EXPECT_NE(self->fd, fd);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	close(fd);
@@ -1278,7 +1182,7 @@ TEST_F(robust, reopen_new_cloexec_fd)
 TEST_F(robust, reopen_same_region)
 {
 	struct shmbus_info orig, reopened;
-	int fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
+	int fd = shmbus_reopen(self->fd);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(self->fd, &orig));
@@ -1294,7 +1198,7 @@ TEST_F(robust, reopen_counts_as_handle)
 	int fd;
 
 	ASSERT_EQ(0, shmbus_region_info(self->fd, &before));
-	fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
+	fd = shmbus_reopen(self->fd);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(self->fd, &after));
 	EXPECT_EQ(before.handles + 1, after.handles);
@@ -1309,7 +1213,7 @@ TEST_F(robust, reopen_rdonly_stays_rdonly)
 	int fd;
 
 	ASSERT_LE(0, ro);
-	fd = ioctl(ro, SHMBUS_IOC_REOPEN);
+	fd = shmbus_reopen(ro);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_TRUE(info.flags & SHMBUS_INFO_RDONLY);
@@ -1340,7 +1244,7 @@ TEST_F(robust, reopen_outlives_original)
 	int fd;
 
 	*word = 0x5eed;
-	fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
+	fd = shmbus_reopen(self->fd);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the shmbus selftests.
+ * Helpers shared by the shmbus selftests, implemented in util.c (linked
+ * into every test binary; util32.o into the 32-bit compat32_test).
+ *
+ * One convention throughout: a helper that can fail returns -errno (or the
+ * documented sentinel for a lookup, such as -1 for a missing number) and
+ * never leaves its answer in errno.  Helpers never use the harness: a test
+ * asserts on what they return.
  */
 #ifndef SHMBUS_SELFTEST_UTIL_H
 #define SHMBUS_SELFTEST_UTIL_H
@@ -8,311 +14,233 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <linux/shmbus.h>
 
 #define SHMBUS_DEV "/dev/shmbus"
 #define SHMBUS_SYSMOD "/sys/module/shmbus"
 #define SHMBUS_STATS "/proc/shmbus/stats"
 #define SHMBUS_REGIONS "/proc/shmbus/regions"
 
-static inline int path_exists(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0;
-}
-
-/* Read a whole small file into buf (NUL-terminated); -errno on failure. */
-static inline int read_text(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Read one unsigned decimal number from a file; -1 on failure. */
-static inline long long read_number(const char *path)
-{
-	char buf[64];
-
-	if (read_text(path, buf, sizeof(buf)))
-		return -1;
-	return strtoll(buf, NULL, 0);
-}
-
-/* Write @text to the file at @path: 0 or -errno. */
-static inline int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-	ssize_t len = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* A module parameter's value, or -1 if the module has no such parameter. */
-static inline long long shmbus_param(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), SHMBUS_SYSMOD "/parameters/%s", name);
-	return read_number(path);
-}
-
-/* Set a module parameter (root only): 0 or -errno. */
-static inline int shmbus_set_param(const char *name, long long value)
-{
-	char path[128], text[32];
-
-	snprintf(path, sizeof(path), SHMBUS_SYSMOD "/parameters/%s", name);
-	snprintf(text, sizeof(text), "%lld\n", value);
-	return write_text(path, text);
-}
-
-/* One counter of /proc/shmbus/stats ("key value" lines); -1 on failure. */
-static inline long long shmbus_stat(const char *key)
-{
-	char line[128], k[64];
-	long long value, ret = -1;
-	FILE *f = fopen(SHMBUS_STATS, "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", k, &value) == 2 && !strcmp(k, key)) {
-			ret = value;
-			break;
-		}
-	fclose(f);
-	return ret;
-}
-
-/* The module file the guest runner loaded, or NULL outside the runner. */
-static inline const char *shmbus_ko(void)
-{
-	const char *ko = getenv("SHMBUS_KO");
-
-	return ko && *ko ? ko : NULL;
-}
-
-static inline int shmbus_unload(void)
-{
-	return syscall(SYS_delete_module, "shmbus", O_NONBLOCK) ? -errno : 0;
-}
-
-static inline int shmbus_load(void)
-{
-	const char *ko = shmbus_ko();
-	int fd, ret;
-
-	if (!ko)
-		return -ENOENT;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-/* Make sure the module is loaded again, whatever a test did to it. */
-static inline void shmbus_ensure_loaded(void)
-{
-	if (!path_exists(SHMBUS_SYSMOD))
-		shmbus_load();
-}
-
-/* Helpers on regions (perm_test, interop_test). */
-#include <sys/ioctl.h>
-#include <linux/capability.h>
-#include <linux/shmbus.h>
+#ifndef NSEC_PER_SEC
+#define NSEC_PER_SEC	1000000000ULL
+#endif
+#ifndef NSEC_PER_MSEC
+#define NSEC_PER_MSEC	1000000ULL
+#endif
 
 /* The flags of the ABI these tests check (the module keeps its masks private). */
 #define BIND_FLAGS_KNOWN	(SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL | SHMBUS_BIND_RDONLY)
 #define WAIT_FLAGS_KNOWN	(SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE | \
 				 SHMBUS_WAIT_CLOCK_MASK)
 
-/* Stay root but give up capability @cap in all sets: 0 or -1. */
-static inline int shmbus_drop_cap(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	const int i = CAP_TO_INDEX(cap);
-	const __u32 mask = CAP_TO_MASK(cap);
+/* ---- Paths, sysfs and /proc ---- */
 
-	if (syscall(SYS_capget, &hdr, caps))
-		return -1;
-	caps[i].effective &= ~mask;
-	caps[i].permitted &= ~mask;
-	caps[i].inheritable &= ~mask;
-	return syscall(SYS_capset, &hdr, caps);
-}
+/* Whether @path exists (stat() succeeds). */
+bool path_exists(const char *path);
+/* Read a whole small file into @buf (NUL-terminated): 0 or -errno. */
+int read_text(const char *path, char *buf, size_t len);
+/* Write @text to @path in one write(), O_TRUNC like "echo >" (clears tracefs's trace): 0/-errno. */
+int write_text(const char *path, const char *text);
+/* One number from a file (decimal, 0x hex or 0 octal), or -1 on failure. */
+long long read_number(const char *path);
+/* A module parameter's value, or -1 if the module has no such parameter. */
+long long shmbus_param(const char *name);
+/* Set a module parameter (root only): 0 or -errno. */
+int shmbus_set_param(const char *name, long long value);
+/* One counter of /proc/shmbus/stats ("key value" lines), or -1 if missing. */
+long long shmbus_stat(const char *key);
+/* Regions of every namespace: stat all_regions, else regions (not root-in-init). */
+long long shmbus_all_regions(void);
+/* Does /proc/shmbus/regions, as this process reads it, list @name? 1, 0 or -1. */
+int shmbus_regions_lists(const char *name);
+/* The module file the guest runner loaded ($SHMBUS_KO), or NULL outside it. */
+const char *shmbus_ko(void);
+/* delete_module("shmbus", O_NONBLOCK): 0 or -errno (-EWOULDBLOCK while in use). */
+int shmbus_unload(void);
+/* finit_module() of shmbus_ko(): 0 or -errno (-ENOENT without SHMBUS_KO). */
+int shmbus_load(void);
+/* Make sure the module is loaded again, whatever a test did to it. */
+void shmbus_ensure_loaded(void);
+/* A number from the environment (decimal, 0x hex or 0 octal), else @def. */
+unsigned long long shmbus_env_number(const char *name, unsigned long long def);
 
-/* Does /proc/shmbus/regions, as this process reads it, list @name? */
-static inline int shmbus_regions_lists(const char *name)
-{
-	char line[512], field[SHMBUS_NAME_MAX];
-	FILE *f = fopen(SHMBUS_REGIONS, "re");
-	int found = 0;
+/* ---- Time ---- */
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %63s", field) == 1 && !strcmp(field, name))
-			found = 1;
-	fclose(f);
-	return found;
-}
+/* The time of @clock (CLOCK_MONOTONIC, CLOCK_REALTIME, ...) in ns. */
+unsigned long long now_ns(clockid_t clock);
+/* Sleep @ns nanoseconds (a signal may cut it short). */
+void sleep_ns(unsigned long long ns);
+/* Sleep @ms milliseconds (a signal may cut it short). */
+void sleep_ms(unsigned int ms);
+
+/* ---- Children ---- */
+
+/* What reap() returns for a child that a signal killed. */
+#define REAP_SIGNALED(sig)	(1000 + (sig))
+/* reap()'s timeout for "no limit". */
+#define REAP_FOREVER		(-1)
 
 /*
- * Children a fixture forked, in @pids[@n] (0: a free slot), so that its
- * teardown can kill whatever is left.  Track: 0, or -1 (no room: the child
- * is killed and reaped at once).
+ * Fork a child that runs @fn(@arg) and _exits with its return value: its
+ * pid, or -errno.  The child is remembered until reap() collects it, for
+ * kill_children(); -ENOSPC (no child started) past SPAWN_MAX children.
  */
-static inline int shmbus_track_child(pid_t *pids, int n, pid_t pid)
-{
-	int i;
+#define SPAWN_MAX		64
+pid_t spawn(int (*fn)(void *), void *arg);
+/*
+ * Wait up to @timeout_ms (REAP_FOREVER: no limit) for the child @pid (-1:
+ * any child): its exit status, REAP_SIGNALED(sig), or -errno; -ETIMEDOUT
+ * when none ended in time, a given @pid then being SIGKILLed and reaped.
+ * *@reaped (if not NULL) gets the child collected.
+ */
+int reap(pid_t pid, int timeout_ms, pid_t *reaped);
+/* Whether child @pid still runs; if it ended it is reaped (status lost). */
+bool child_running(pid_t pid);
+/* SIGKILL and reap every child spawn() started that was not reaped yet. */
+void kill_children(void);
+/*
+ * Children a fixture forked itself, in @pids[@n] (0: a free slot), so that
+ * its teardown can kill whatever is left.  Track: 0, or -1 (no room: the
+ * child is killed and reaped at once).
+ */
+int shmbus_track_child(pid_t *pids, int n, pid_t pid);
+/* fork(), the child tracked in @pids[@n]: 0 in it, its pid, or -errno (-ENOSPC: no room). */
+pid_t shmbus_fork_tracked(pid_t *pids, int n);
+/* SIGKILL and reap every child left in @pids[@n] (a teardown's sweep). */
+void shmbus_kill_tracked(pid_t *pids, int n);
+/* Drop @pid from @pids[@n] (it was reaped). */
+void shmbus_forget_child(pid_t *pids, int n, pid_t pid);
+/* SIGKILL a tracked child and reap it (its handles are released on return): 0 or -1. */
+int shmbus_kill_child(pid_t *pids, int n, pid_t pid);
 
-	for (i = 0; i < n; i++) {
-		if (pids[i] <= 0) {
-			pids[i] = pid;
-			return 0;
-		}
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
+/* ---- File descriptors ---- */
 
-static inline void shmbus_forget_child(pid_t *pids, int n, pid_t pid)
-{
-	int i;
+/* Send @fd with one byte over the unix socket @sock (SCM_RIGHTS): 0 or -errno. */
+int send_fd(int sock, int fd);
+/* The fd that came with one byte on @sock (close-on-exec), or -errno. */
+int recv_fd(int sock);
+/* Copy the value of "@key:" in /proc/self/fdinfo/@fd into @val: 0 or -errno. */
+int fdinfo_value(int fd, const char *key, char *val, size_t len);
 
-	for (i = 0; i < n; i++)
-		if (pids[i] == pid)
-			pids[i] = 0;
-}
+/* ---- Regions: the region ioctls, each 0 (or a result) or -errno ---- */
 
-/* SIGKILL a tracked child and reap it (its handles are released when this returns). */
-static inline int shmbus_kill_child(pid_t *pids, int n, pid_t pid)
-{
-	int ret = kill(pid, SIGKILL) || waitpid(pid, NULL, 0) != pid ? -1 : 0;
-
-	shmbus_forget_child(pids, n, pid);
-	return ret;
-}
-
+/* Any ioctl on @fd: its non-negative result, or -errno. */
+int shmbus_ioctl(int fd, unsigned long request, void *arg);
+/* open() of /dev/shmbus with @oflags | O_CLOEXEC: a new unbound handle, or -errno. */
+int shmbus_dev_open(int oflags);
+/* A struct shmbus_bind for @name (truncated to fit), all else zero. */
+void shmbus_bind_init(struct shmbus_bind *b, const char *name, __u64 size,
+		      __u32 flags, __u32 mode);
+/* SHMBUS_IOC_BIND of @b on @fd: 0 or -errno; the results land in *@b. */
+int shmbus_bind(int fd, struct shmbus_bind *b);
+/* BIND @b on a new handle opened @oflags: its fd, or -errno with nothing open. */
+int shmbus_bind_new(int oflags, struct shmbus_bind *b);
+/* What BIND of @b on a new handle opened @oflags answers: 0 or -errno (closed again). */
+int shmbus_bind_result(int oflags, struct shmbus_bind *b);
+/* What BIND of @name, @size, @flags, @mode on a new O_RDWR handle answers: 0 or -errno. */
+int shmbus_try_bind(const char *name, __u64 size, __u32 flags, __u32 mode);
+/* A new O_RDWR handle bound to the region @name: the fd, or -errno. */
+int shmbus_open_bound(const char *name, __u64 size, __u32 flags, __u32 mode);
+/* A new named region (CREATE|EXCL, 0600) on a new O_RDWR handle: fd or -errno; *@b out. */
+int shmbus_create(const char *name, __u64 size, struct shmbus_bind *b);
+/* A new anonymous region (0600) on a new O_RDWR handle: fd or -errno; *@b (or NULL) out. */
+int shmbus_anon_region(__u64 size, struct shmbus_bind *b);
+/* Region @name bound with @flags on a new O_RDWR handle: fd or -errno; *@b (or NULL) out. */
+int shmbus_open_region(const char *name, __u32 flags, struct shmbus_bind *b);
 /* A region name unique to this process: "TAG-PID". */
-static inline void shmbus_unique_name(char *name, const char *tag)
-{
-	snprintf(name, SHMBUS_NAME_MAX, "%s-%d", tag, (int)getpid());
-}
-
-/* A new handle bound to the region @name: the fd, or -errno. */
-static inline int shmbus_open_bound(const char *name, __u64 size, __u32 flags,
-				    __u32 mode)
-{
-	struct shmbus_bind bind = { .size = size, .flags = flags, .mode = mode };
-	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(bind.name, sizeof(bind.name), "%s", name);
-	if (!ioctl(fd, SHMBUS_IOC_BIND, &bind))
-		return fd;
-	err = -errno;
-	close(fd);
-	return err;
-}
-
-/* A handle bound to a new anonymous region of @size bytes, or -errno. */
-static inline int shmbus_anon_region(__u64 size)
-{
-	return shmbus_open_bound("", size, SHMBUS_BIND_CREATE, 0600);
-}
-
-/*
- * SHMBUS_IOC_INFO into a buffer poisoned with 0xff, so a field the module
- * forgets to fill shows: 0 or -errno.
- */
-static inline int shmbus_region_info(int fd, struct shmbus_info *info)
-{
-	memset(info, 0xff, sizeof(*info));
-	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
-}
-
+void shmbus_unique_name(char *name, const char *tag);
+/* SHMBUS_IOC_INFO into *@info poisoned with 0xff first (unfilled fields show): 0 or -errno. */
+int shmbus_region_info(int fd, struct shmbus_info *info);
+/* The region's id (INFO), or 0 on failure. */
+__u64 shmbus_region_id(int fd);
+/* INFO's handles, mappings, waiters and pages of @fd's region, or -errno. */
+long long shmbus_nr_handles(int fd);
+long long shmbus_nr_mappings(int fd);
+long long shmbus_nr_waiters(int fd);
+long long shmbus_nr_pages(int fd);
+/* Poll INFO until @n tasks sleep on @fd's region: 0, -ETIMEDOUT after @timeout_ms, or -errno. */
+int await_waiters(int fd, unsigned int n, int timeout_ms);
 /* SHMBUS_IOC_UNLINK of @req through a fresh unbound handle: 0 or -errno. */
-static inline int shmbus_unlink_req(const struct shmbus_unlink *req)
-{
-	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, SHMBUS_IOC_UNLINK, req) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
+int shmbus_unlink_req(const struct shmbus_unlink *req);
 /* SHMBUS_IOC_UNLINK of @name in the caller's namespace: 0 or -errno. */
-static inline int shmbus_unlink_name(const char *name)
-{
-	struct shmbus_unlink req = { .name = "" };
+int shmbus_unlink_name(const char *name);
+/* SHMBUS_IOC_CHMOD to @mode: 0 or -errno. */
+int shmbus_chmod(int fd, __u32 mode);
+/* SHMBUS_IOC_CHOWN to @uid, @gid (SHMBUS_ID_UNCHANGED to keep one): 0 or -errno. */
+int shmbus_chown(int fd, __u32 uid, __u32 gid);
 
-	snprintf(req.name, sizeof(req.name), "%s", name);
-	return shmbus_unlink_req(&req);
-}
+/* ---- Words: wait, wake, watch and robust locks, each a result or -errno ---- */
 
+/* SHMBUS_IOC_WAIT with *@w: 0 (woken) or -errno. */
+int shmbus_wait(int fd, struct shmbus_wait *w);
 /*
  * SHMBUS_IOC_WAIT on the word at @offset while it holds @expected, for at
  * most @timeout_ns (relative, CLOCK_MONOTONIC): 0 (woken) or -errno.
  */
-static inline int shmbus_wait_word(int fd, __u64 offset, __u32 expected, __u64 timeout_ns)
-{
-	struct shmbus_wait w = {
-		.offset = offset, .expected = expected, .bitset = SHMBUS_BITSET_ANY,
-		.flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = timeout_ns,
-	};
+int shmbus_wait_word(int fd, __u64 offset, __u32 expected, __u64 timeout_ns);
+/* SHMBUS_IOC_WAKE of up to @count waiters matching @bitset: the number woken, or -errno. */
+int shmbus_wake(int fd, __u64 offset, __u32 count, __u32 bitset);
+/* SHMBUS_IOC_WAITV with *@v: the index of the entry woken, or -errno. */
+int shmbus_waitv(int fd, struct shmbus_waitv *v);
+/* SHMBUS_IOC_CMP_REQUEUE with *@q: woken + requeued, or -errno. */
+int shmbus_cmp_requeue(int fd, struct shmbus_requeue *q);
+/* SHMBUS_IOC_WATCH of the word at @offset for @bitset: 0 or -errno. */
+int shmbus_watch(int fd, __u64 offset, __u32 bitset);
+/* SHMBUS_IOC_UNWATCH of the word at @offset: 0 or -errno. */
+int shmbus_unwatch(int fd, __u64 offset);
+/* SHMBUS_IOC_OWNER_ID: the handle's owner id, or -errno. */
+int shmbus_owner_id(int fd);
+/* SHMBUS_IOC_LOCK_REGISTER of the word at @offset: 0 or -errno. */
+int shmbus_lock_register(int fd, __u64 offset);
+/* SHMBUS_IOC_LOCK_UNREGISTER of the word at @offset: 0 or -errno. */
+int shmbus_lock_unregister(int fd, __u64 offset);
+/* SHMBUS_IOC_REOPEN: a new handle on the same region, or -errno. */
+int shmbus_reopen(int fd);
 
-	return ioctl(fd, SHMBUS_IOC_WAIT, &w) ? -errno : 0;
-}
+/* ---- Data ---- */
 
-/* Seeded tests (fuzz, faultinject, chaos): xorshift64*; the state is never 0. */
-static inline unsigned long long shmbus_rand(unsigned long long *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545f4914f6cdd1dULL;
-}
+/* The page size (sysconf(_SC_PAGESIZE)). */
+size_t page_size(void);
 
-/* A number from the environment (decimal, 0x hex or 0 octal), else @def. */
-static inline unsigned long long shmbus_env_number(const char *name, unsigned long long def)
-{
-	const char *v = getenv(name);
+/* Fill @len bytes at @p with the pattern of @seed. */
+void fill_pattern(void *p, size_t len, unsigned int seed);
+/* Offset of the first of @len bytes at @p that is not pattern @seed, or -1. */
+long check_pattern(const void *p, size_t len, unsigned int seed);
+/* Offset of the first of @len bytes at @p that is not zero, or -1. */
+long find_nonzero(const void *p, size_t len);
+/* mmap() @len bytes of @fd at @off, MAP_SHARED: the address or MAP_FAILED (errno set by mmap). */
+void *map_shared(int fd, size_t len, int prot, off_t off);
+/* What mmap() answers: 0 or -errno; a mapping it made is undone. */
+int mmap_result(int fd, size_t len, int prot, int flags, off_t off);
 
-	return v && *v ? strtoull(v, NULL, 0) : def;
-}
+/* ---- Identities and namespaces ---- */
+
+/* Stay root but give up capability @cap in all sets: 0 or -errno. */
+int shmbus_drop_cap(int cap);
+/* Move this process into a new IPC namespace (unshare): 0 or -errno. */
+int in_new_ipc_ns(void);
+/*
+ * Poll /proc/shmbus/stats every 100 ms until shmbus_all_regions() is down
+ * to @want or @timeout_ms passed: the last count read.  A bounded wait for
+ * the module's asynchronous reclaim, not a timing check.
+ */
+long long settle_regions(long long want, int timeout_ms);
+
+/* ---- Seeded randomness ---- */
+
+/* xorshift64* on *@state (never 0): the next number. */
+unsigned long long shmbus_rand(unsigned long long *state);
 
 #endif /* SHMBUS_SELFTEST_UTIL_H */

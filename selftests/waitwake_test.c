@@ -25,35 +25,16 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define NSEC_PER_SEC	1000000000ULL
-#define NSEC_PER_MSEC	1000000ULL
 #define REGION_PAGES	4
 #define GUARD_S		5	/* a call that must return at once */
 #define SETTLE_S	30	/* a child gets asleep or exits within this */
+#define SETTLE_MS	(SETTLE_S * 1000)
 #define TIMEOUT_NS	(100 * NSEC_PER_MSEC)
 #define MAX_CHILDREN	32
 #define WORDS_PER_REGION	(SHMBUS_WAITV_MAX / 2)
 #define WAITV_ERR(e)	(128 + (e))	/* exit status of a failed WAITV child */
 #define RW		(PROT_READ | PROT_WRITE)
 #define TRACEFS		"/sys/kernel/tracing"
-
-static pid_t children[MAX_CHILDREN];
-static unsigned int nr_children;
-
-static unsigned long long now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * NSEC_PER_MSEC };
-
-	nanosleep(&ts, NULL);
-}
 
 static void on_signal(int sig)
 {
@@ -66,33 +47,6 @@ static void catch_signal(int sig, int flags)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
-}
-
-static long long nr_waiters(int fd)
-{
-	struct shmbus_info info;
-
-	return shmbus_region_info(fd, &info) ? -1 : (long long)info.waiters;
-}
-
-static long long nr_pages(int fd)
-{
-	struct shmbus_info info;
-
-	return shmbus_region_info(fd, &info) ? -1 : (long long)info.pages;
-}
-
-/* Poll until the region of @fd counts @n sleepers: 0, or -ETIMEDOUT. */
-static int await_waiters(int fd, unsigned int n, int secs)
-{
-	unsigned long long end = now_ns(CLOCK_MONOTONIC) + secs * NSEC_PER_SEC;
-
-	while (nr_waiters(fd) != n) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return -ETIMEDOUT;
-		sleep_ms(1);
-	}
-	return 0;
 }
 
 /* The state letter of /proc/PID/stat, or 0. */
@@ -115,85 +69,11 @@ static int await_asleep(pid_t pid, int fd)
 {
 	unsigned long long end = now_ns(CLOCK_MONOTONIC) + SETTLE_S * NSEC_PER_SEC;
 
-	while (nr_waiters(fd) < 1 || task_state(pid) != 'S') {
+	while (shmbus_nr_waiters(fd) < 1 || task_state(pid) != 'S') {
 		if (now_ns(CLOCK_MONOTONIC) > end)
 			return -ETIMEDOUT;
 		sleep_ms(1);
 	}
-	return 0;
-}
-
-/* Run @fn(@arg) in a child process that exits with what it returns. */
-static pid_t spawn(int (*fn)(void *), void *arg)
-{
-	pid_t pid;
-
-	if (nr_children == MAX_CHILDREN)
-		return -1;
-	pid = fork();
-	if (pid == 0)
-		_exit(fn(arg));
-	if (pid > 0)
-		children[nr_children++] = pid;
-	return pid;
-}
-
-static void forget_child(pid_t pid)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr_children; i++)
-		if (children[i] == pid) {
-			children[i] = children[--nr_children];
-			return;
-		}
-}
-
-/*
- * Wait up to @secs for the child @pid (any child for -1).  Return its exit
- * status, 1000 + the signal that killed it, or -1 if none ended in time (a
- * given @pid is then killed).
- */
-static int reap(pid_t pid, int secs, pid_t *reaped)
-{
-	unsigned long long end = now_ns(CLOCK_MONOTONIC) + secs * NSEC_PER_SEC;
-	int status;
-	pid_t ret;
-
-	while (!(ret = waitpid(pid, &status, WNOHANG))) {
-		if (now_ns(CLOCK_MONOTONIC) > end) {
-			if (pid > 0) {
-				kill(pid, SIGKILL);
-				waitpid(pid, &status, 0);
-				forget_child(pid);
-			}
-			return -1;
-		}
-		sleep_ms(1);
-	}
-	if (ret < 0)
-		return -1;
-	forget_child(ret);
-	if (reaped)
-		*reaped = ret;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
-}
-
-static void kill_children(void)
-{
-	while (nr_children) {
-		pid_t pid = children[--nr_children];
-
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-static int still_running(pid_t pid)
-{
-	if (!waitpid(pid, NULL, WNOHANG))
-		return 1;
-	forget_child(pid);
 	return 0;
 }
 
@@ -206,19 +86,13 @@ static struct shmbus_wait wait_args(__u64 offset, __u32 expected)
 	return w;
 }
 
-/* SHMBUS_IOC_WAIT: 0 or the errno. */
-static int do_wait(int fd, struct shmbus_wait *w)
-{
-	return ioctl(fd, SHMBUS_IOC_WAIT, w) ? errno : 0;
-}
-
-/* do_wait() for a call that must return at once. */
+/* shmbus_wait() for a call that must return at once: 0 or -errno. */
 static int wait_now(int fd, struct shmbus_wait w)
 {
 	int ret;
 
 	alarm(GUARD_S);
-	ret = do_wait(fd, &w);
+	ret = shmbus_wait(fd, &w);
 	alarm(0);
 	return ret;
 }
@@ -230,19 +104,6 @@ static struct shmbus_wake wake_args(__u64 offset, __u32 count, __u32 bitset)
 	return k;
 }
 
-/* SHMBUS_IOC_WAKE: the number woken, or -errno. */
-static int do_wake(int fd, struct shmbus_wake k)
-{
-	int ret = ioctl(fd, SHMBUS_IOC_WAKE, &k);
-
-	return ret < 0 ? -errno : ret;
-}
-
-static int wake(int fd, __u64 offset, __u32 count, __u32 bitset)
-{
-	return do_wake(fd, wake_args(offset, count, bitset));
-}
-
 static struct shmbus_waitv waitv_args(struct shmbus_waitv_entry *e, __u32 nr)
 {
 	struct shmbus_waitv v = { .entries = (uintptr_t)e, .nr = nr };
@@ -250,31 +111,15 @@ static struct shmbus_waitv waitv_args(struct shmbus_waitv_entry *e, __u32 nr)
 	return v;
 }
 
-/* SHMBUS_IOC_WAITV: the index woken, or -errno. */
-static int do_waitv(int fd, struct shmbus_waitv v)
-{
-	int ret = ioctl(fd, SHMBUS_IOC_WAITV, &v);
-
-	return ret < 0 ? -errno : ret;
-}
-
-/* do_waitv() for a call that must return at once. */
+/* shmbus_waitv() for a call that must return at once: the index or -errno. */
 static int waitv_now(int fd, struct shmbus_waitv v)
 {
 	int ret;
 
 	alarm(GUARD_S);
-	ret = do_waitv(fd, v);
+	ret = shmbus_waitv(fd, &v);
 	alarm(0);
 	return ret;
-}
-
-/* SHMBUS_IOC_CMP_REQUEUE: woken + requeued, or -errno. */
-static int do_requeue(int fd, struct shmbus_requeue *q)
-{
-	int ret = ioctl(fd, SHMBUS_IOC_CMP_REQUEUE, q);
-
-	return ret < 0 ? -errno : ret;
 }
 
 /* A child sleeping in SHMBUS_IOC_WAIT; exits with 0 or the errno. */
@@ -290,7 +135,7 @@ static int waiter_main(void *arg)
 
 	if (wt->signal_flags >= 0)
 		catch_signal(SIGUSR1, wt->signal_flags);
-	return do_wait(wt->fd, &wt->w);
+	return -shmbus_wait(wt->fd, &wt->w);
 }
 
 /* Start a child in WAIT @w and return once the region has @nth sleepers. */
@@ -299,7 +144,7 @@ static pid_t start_wait(int fd, struct shmbus_wait w, unsigned int nth)
 	struct waiter wt = { .fd = fd, .signal_flags = -1, .w = w };
 	pid_t pid = spawn(waiter_main, &wt);
 
-	if (pid < 0 || await_waiters(fd, nth, SETTLE_S))
+	if (pid < 0 || await_waiters(fd, nth, SETTLE_MS))
 		return -1;
 	return pid;
 }
@@ -324,11 +169,12 @@ struct waitv_waiter {
 static int waitv_main(void *arg)
 {
 	struct waitv_waiter *v = arg;
+	struct shmbus_waitv a = waitv_args(v->e, v->nr);
 	int ret;
 
 	if (v->catch_usr1)
 		catch_signal(SIGUSR1, 0);
-	ret = do_waitv(v->fd, waitv_args(v->e, v->nr));
+	ret = shmbus_waitv(v->fd, &a);
 	return ret >= 0 ? ret : WAITV_ERR(-ret);
 }
 
@@ -371,7 +217,7 @@ FIXTURE_SETUP(ww)
 	self->map = MAP_FAILED;
 	catch_signal(SIGALRM, 0);
 	self->size = REGION_PAGES * sysconf(_SC_PAGESIZE);
-	self->fd = shmbus_anon_region(self->size);
+	self->fd = shmbus_anon_region(self->size, NULL);
 	ASSERT_LE(0, self->fd) TH_LOG("anonymous region: %s", strerror(-self->fd));
 	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
 	self->id = info.id;
@@ -400,7 +246,7 @@ TEST_F(ww, wait_mismatch_eagain)
 {
 	ASSERT_EQ(0, map_self(self));
 	self->map[1] = 7;
-	EXPECT_EQ(EAGAIN, wait_now(self->fd, wait_args(4, 6)));
+	EXPECT_EQ(-EAGAIN, wait_now(self->fd, wait_args(4, 6)));
 }
 
 /* WAIT: an offset unaligned or not inside the region is EINVAL. */
@@ -412,7 +258,7 @@ TEST_F(ww, wait_bad_offset_einval)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
-		EXPECT_EQ(EINVAL, wait_now(self->fd, wait_args(offsets[i], 0)))
+		EXPECT_EQ(-EINVAL, wait_now(self->fd, wait_args(offsets[i], 0)))
 			TH_LOG("offset %#llx", (unsigned long long)offsets[i]);
 	}
 }
@@ -423,7 +269,7 @@ TEST_F(ww, wait_last_word_valid)
 	struct shmbus_wait w = wait_args(self->size - 4, 0);
 
 	w.flags = SHMBUS_WAIT_RELATIVE;
-	EXPECT_EQ(ETIMEDOUT, wait_now(self->fd, w));
+	EXPECT_EQ(-ETIMEDOUT, wait_now(self->fd, w));
 }
 
 /* WAIT: bitset 0 is EINVAL. */
@@ -432,7 +278,7 @@ TEST_F(ww, wait_bitset_zero_einval)
 	struct shmbus_wait w = wait_args(0, 0);
 
 	w.bitset = 0;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 }
 
 /* WAIT: a flag other than the timeout mode and clock bits is EINVAL. */
@@ -445,7 +291,7 @@ TEST_F(ww, wait_unknown_flags_einval)
 		struct shmbus_wait w = wait_args(0, 0);
 
 		w.flags = flags[i];
-		EXPECT_EQ(EINVAL, wait_now(self->fd, w)) TH_LOG("flags %#x", flags[i]);
+		EXPECT_EQ(-EINVAL, wait_now(self->fd, w)) TH_LOG("flags %#x", flags[i]);
 	}
 }
 
@@ -455,13 +301,13 @@ TEST_F(ww, wait_nonzero_pad_reserved_einval)
 	struct shmbus_wait w = wait_args(0, 0);
 
 	w.pad = 1;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 	w = wait_args(0, 0);
 	w.reserved[0] = 1;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 	w = wait_args(0, 0);
 	w.reserved[1] = 1ULL << 63;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 }
 
 /* WAIT: RELATIVE and ABSOLUTE together are EINVAL. */
@@ -471,7 +317,7 @@ TEST_F(ww, wait_relative_and_absolute_einval)
 
 	w.flags = SHMBUS_WAIT_RELATIVE | SHMBUS_WAIT_ABSOLUTE;
 	w.timeout_ns = NSEC_PER_SEC;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 }
 
 /* WAIT: the clock value 0x30 is EINVAL, with or without a timeout. */
@@ -480,10 +326,10 @@ TEST_F(ww, wait_clock_0x30_einval)
 	struct shmbus_wait w = wait_args(0, 0);
 
 	w.flags = SHMBUS_WAIT_CLOCK_MASK;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 	w.flags = SHMBUS_WAIT_CLOCK_MASK | SHMBUS_WAIT_RELATIVE;
 	w.timeout_ns = NSEC_PER_MSEC;
-	EXPECT_EQ(EINVAL, wait_now(self->fd, w));
+	EXPECT_EQ(-EINVAL, wait_now(self->fd, w));
 }
 
 /* WAIT: a timeout_ns without RELATIVE or ABSOLUTE is EINVAL. */
@@ -500,7 +346,7 @@ TEST_F(ww, wait_timeout_without_mode_einval)
 
 		w.flags = clocks[i];
 		w.timeout_ns = NSEC_PER_SEC;
-		EXPECT_EQ(EINVAL, wait_now(self->fd, w)) TH_LOG("clock %#x", clocks[i]);
+		EXPECT_EQ(-EINVAL, wait_now(self->fd, w)) TH_LOG("clock %#x", clocks[i]);
 	}
 }
 
@@ -517,7 +363,7 @@ TEST_F(ww, wait_timeout_above_ktime_max_einval)
 
 			w.flags = modes[i];
 			w.timeout_ns = values[j];
-			EXPECT_EQ(EINVAL, wait_now(self->fd, w))
+			EXPECT_EQ(-EINVAL, wait_now(self->fd, w))
 				TH_LOG("flags %#x timeout %#llx", modes[i],
 				       (unsigned long long)values[j]);
 		}
@@ -530,9 +376,9 @@ TEST_F(ww, unbound_handle_enxio)
 	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(ENXIO, wait_now(fd, wait_args(0, 0)));
-	EXPECT_EQ(-ENXIO, wake(fd, 0, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(-ENXIO, do_requeue(fd, &q));
+	EXPECT_EQ(-ENXIO, wait_now(fd, wait_args(0, 0)));
+	EXPECT_EQ(-ENXIO, shmbus_wake(fd, 0, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(-ENXIO, shmbus_cmp_requeue(fd, &q));
 	close(fd);
 }
 
@@ -543,8 +389,8 @@ TEST_F(ww, untouched_word_reads_as_zero)
 	pid_t pid = start_waiter(self->fd, offset, SHMBUS_BITSET_ANY, 1);
 
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(1, wake(self->fd, offset, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(1, shmbus_wake(self->fd, offset, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 /* A WAIT on a page never touched does not allocate it. */
@@ -553,13 +399,13 @@ TEST_F(ww, untouched_page_not_allocated)
 	__u64 offset = 2 * sysconf(_SC_PAGESIZE) + 8;
 	pid_t pid;
 
-	ASSERT_EQ(0, nr_pages(self->fd));
+	ASSERT_EQ(0, shmbus_nr_pages(self->fd));
 	pid = start_waiter(self->fd, offset, SHMBUS_BITSET_ANY, 1);
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(0, nr_pages(self->fd));
-	EXPECT_EQ(1, wake(self->fd, offset, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
-	EXPECT_EQ(0, nr_pages(self->fd));
+	EXPECT_EQ(0, shmbus_nr_pages(self->fd));
+	EXPECT_EQ(1, shmbus_wake(self->fd, offset, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
+	EXPECT_EQ(0, shmbus_nr_pages(self->fd));
 }
 
 /* A signal ends a WAIT with EINTR; @flags are the handler's sa_flags. */
@@ -568,11 +414,11 @@ static int interrupted_wait(int fd, int flags)
 	struct waiter wt = { .fd = fd, .signal_flags = flags, .w = wait_args(0, 0) };
 	pid_t pid = spawn(waiter_main, &wt);
 
-	if (pid < 0 || await_waiters(fd, 1, SETTLE_S))
+	if (pid < 0 || await_waiters(fd, 1, SETTLE_MS))
 		return -1;
 	sleep_ms(50);
 	kill(pid, SIGUSR1);
-	return reap(pid, SETTLE_S, NULL);
+	return reap(pid, SETTLE_MS, NULL);
 }
 
 /* WAIT: a signal whose handler has no SA_RESTART ends it with EINTR. */
@@ -612,8 +458,8 @@ TEST_F(ww, rdonly_handle_waits_and_wakes)
 
 	pid = start_waiter(ro, 0, SHMBUS_BITSET_ANY, 1);
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(0, wake(ro, 0, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(0, shmbus_wake(ro, 0, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 /* Start @n waiters on word 0, each queued before the next starts. */
@@ -636,7 +482,7 @@ static unsigned int reap_all(pid_t *pids, unsigned int n)
 	unsigned int i, ok = 0;
 
 	for (i = 0; i < n; i++)
-		ok += reap(pids[i], SETTLE_S, NULL) == 0;
+		ok += reap(pids[i], SETTLE_MS, NULL) == 0;
 	return ok;
 }
 
@@ -646,9 +492,9 @@ TEST_F(ww, wake_returns_number_woken)
 	pid_t pids[3];
 
 	ASSERT_EQ(0, start_waiters(self->fd, pids, NULL, 3));
-	EXPECT_EQ(2, wake(self->fd, 0, 2, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(1, nr_waiters(self->fd));
-	EXPECT_EQ(1, wake(self->fd, 0, 5, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(2, shmbus_wake(self->fd, 0, 2, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(1, shmbus_nr_waiters(self->fd));
+	EXPECT_EQ(1, shmbus_wake(self->fd, 0, 5, SHMBUS_BITSET_ANY));
 	EXPECT_EQ(3, reap_all(pids, 3));
 }
 
@@ -658,12 +504,12 @@ TEST_F(ww, wake_count_zero_wakes_none)
 	pid_t pid = start_waiter(self->fd, 0, SHMBUS_BITSET_ANY, 1);
 
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(0, wake(self->fd, 0, 0, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, shmbus_wake(self->fd, 0, 0, SHMBUS_BITSET_ANY));
 	sleep_ms(50);
-	EXPECT_EQ(1, nr_waiters(self->fd));
-	EXPECT_TRUE(still_running(pid));
-	EXPECT_EQ(1, wake(self->fd, 0, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(1, shmbus_nr_waiters(self->fd));
+	EXPECT_TRUE(child_running(pid));
+	EXPECT_EQ(1, shmbus_wake(self->fd, 0, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 /* WAKE with count 1 wakes exactly one waiter, the oldest first. */
@@ -675,9 +521,9 @@ TEST_F(ww, wake_one_oldest_first)
 	ASSERT_EQ(0, start_waiters(self->fd, pids, NULL, 3));
 	for (i = 0; i < 3; i++) {
 		who = 0;
-		EXPECT_EQ(1, wake(self->fd, 0, 1, SHMBUS_BITSET_ANY));
-		EXPECT_EQ(2 - i, nr_waiters(self->fd));
-		EXPECT_EQ(0, reap(-1, SETTLE_S, &who));
+		EXPECT_EQ(1, shmbus_wake(self->fd, 0, 1, SHMBUS_BITSET_ANY));
+		EXPECT_EQ(2 - i, shmbus_nr_waiters(self->fd));
+		EXPECT_EQ(0, reap(-1, SETTLE_MS, &who));
 		EXPECT_EQ(pids[i], who) TH_LOG("wake %u", i);
 	}
 }
@@ -691,7 +537,7 @@ TEST_F(ww, wake_huge_count_wakes_all)
 
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, start_waiters(self->fd, pids, NULL, 3));
-		EXPECT_EQ(3, wake(self->fd, 0, counts[i], SHMBUS_BITSET_ANY))
+		EXPECT_EQ(3, shmbus_wake(self->fd, 0, counts[i], SHMBUS_BITSET_ANY))
 			TH_LOG("count %#x", counts[i]);
 		EXPECT_EQ(3, reap_all(pids, 3));
 	}
@@ -705,11 +551,11 @@ TEST_F(ww, wake_bitset_selects_waiter)
 	pid_t pids[3], who = 0;
 
 	ASSERT_EQ(0, start_waiters(self->fd, pids, bitsets_124, 3));
-	EXPECT_EQ(1, wake(self->fd, 0, SHMBUS_BITSET_ANY, 2));
-	EXPECT_EQ(0, reap(-1, SETTLE_S, &who));
+	EXPECT_EQ(1, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, 2));
+	EXPECT_EQ(0, reap(-1, SETTLE_MS, &who));
 	EXPECT_EQ(pids[1], who);
-	EXPECT_EQ(2, nr_waiters(self->fd));
-	EXPECT_EQ(2, wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(2, shmbus_nr_waiters(self->fd));
+	EXPECT_EQ(2, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
 }
 
 /* WAKE with bitset 6 reaches the waiters with bitsets 2 and 4, not 1. */
@@ -718,18 +564,18 @@ TEST_F(ww, wake_bitset_union)
 	pid_t pids[3], a = 0, b = 0;
 
 	ASSERT_EQ(0, start_waiters(self->fd, pids, bitsets_124, 3));
-	EXPECT_EQ(2, wake(self->fd, 0, SHMBUS_BITSET_ANY, 6));
-	EXPECT_EQ(0, reap(-1, SETTLE_S, &a));
-	EXPECT_EQ(0, reap(-1, SETTLE_S, &b));
+	EXPECT_EQ(2, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, 6));
+	EXPECT_EQ(0, reap(-1, SETTLE_MS, &a));
+	EXPECT_EQ(0, reap(-1, SETTLE_MS, &b));
 	EXPECT_TRUE((a == pids[1] && b == pids[2]) || (a == pids[2] && b == pids[1]));
-	EXPECT_EQ(1, nr_waiters(self->fd));
-	EXPECT_EQ(1, wake(self->fd, 0, SHMBUS_BITSET_ANY, 1));
+	EXPECT_EQ(1, shmbus_nr_waiters(self->fd));
+	EXPECT_EQ(1, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, 1));
 }
 
 /* WAKE: bitset 0 is EINVAL. */
 TEST_F(ww, wake_bitset_zero_einval)
 {
-	EXPECT_EQ(-EINVAL, wake(self->fd, 0, 1, 0));
+	EXPECT_EQ(-EINVAL, shmbus_wake(self->fd, 0, 1, 0));
 }
 
 /* WAKE: non-zero flags, pad or reserved words are EINVAL. */
@@ -738,16 +584,16 @@ TEST_F(ww, wake_nonzero_flags_pad_reserved_einval)
 	struct shmbus_wake k = wake_args(0, 1, SHMBUS_BITSET_ANY);
 
 	k.flags = 1;
-	EXPECT_EQ(-EINVAL, do_wake(self->fd, k));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(self->fd, SHMBUS_IOC_WAKE, &k));
 	k = wake_args(0, 1, SHMBUS_BITSET_ANY);
 	k.pad = 1;
-	EXPECT_EQ(-EINVAL, do_wake(self->fd, k));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(self->fd, SHMBUS_IOC_WAKE, &k));
 	k = wake_args(0, 1, SHMBUS_BITSET_ANY);
 	k.reserved[0] = 1;
-	EXPECT_EQ(-EINVAL, do_wake(self->fd, k));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(self->fd, SHMBUS_IOC_WAKE, &k));
 	k = wake_args(0, 1, SHMBUS_BITSET_ANY);
 	k.reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, do_wake(self->fd, k));
+	EXPECT_EQ(-EINVAL, shmbus_ioctl(self->fd, SHMBUS_IOC_WAKE, &k));
 }
 
 /* WAKE: an offset unaligned or not inside the region is EINVAL. */
@@ -757,7 +603,7 @@ TEST_F(ww, wake_bad_offset_einval)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
-		EXPECT_EQ(-EINVAL, wake(self->fd, offsets[i], 1, SHMBUS_BITSET_ANY))
+		EXPECT_EQ(-EINVAL, shmbus_wake(self->fd, offsets[i], 1, SHMBUS_BITSET_ANY))
 			TH_LOG("offset %#llx", (unsigned long long)offsets[i]);
 	}
 }
@@ -765,7 +611,7 @@ TEST_F(ww, wake_bad_offset_einval)
 /* WAKE with nobody waiting returns 0. */
 TEST_F(ww, wake_without_waiters_returns_zero)
 {
-	EXPECT_EQ(0, wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
 }
 
 #define SHARED_WORD	16
@@ -787,7 +633,7 @@ static int mapper_main(void *arg)
 	if (p != m->addr)
 		return 100;
 	w.expected = __atomic_load_n(&p[SHARED_WORD / 4], __ATOMIC_SEQ_CST);
-	if (do_wait(m->fd, &w))
+	if (shmbus_wait(m->fd, &w))
 		return 101;
 	return __atomic_load_n(&p[SHARED_WORD / 4], __ATOMIC_SEQ_CST) == SHARED_VALUE ? 0 : 102;
 }
@@ -811,13 +657,13 @@ TEST_F(ww, wake_reaches_any_mapping_and_none)
 		m[i] = (struct mapper){ self->fd, self->size, area + (2 * i) * self->size };
 		pids[i + 1] = spawn(mapper_main, &m[i]);
 		ASSERT_LT(0, pids[i + 1]);
-		ASSERT_EQ(0, await_waiters(self->fd, i + 2, SETTLE_S));
+		ASSERT_EQ(0, await_waiters(self->fd, i + 2, SETTLE_MS));
 	}
 	ASSERT_EQ(0, map_self(self));
 	__atomic_store_n(&self->map[SHARED_WORD / 4], SHARED_VALUE, __ATOMIC_SEQ_CST);
-	EXPECT_EQ(3, wake(self->fd, SHARED_WORD, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(3, shmbus_wake(self->fd, SHARED_WORD, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
 	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(0, reap(pids[i], SETTLE_S, NULL)) TH_LOG("waiter %u", i);
+		EXPECT_EQ(0, reap(pids[i], SETTLE_MS, NULL)) TH_LOG("waiter %u", i);
 	}
 	munmap(area, 3 * self->size);
 }
@@ -839,7 +685,7 @@ static void *tw_thread(void *arg)
 	struct tw_ctx *c = arg;
 	struct shmbus_wait w = wait_args(TW_WORD, 0);
 
-	if (do_wait(c->fd, &w))
+	if (shmbus_wait(c->fd, &w))
 		return (void *)1;
 	__atomic_fetch_add(&c->map[TW_COUNTER / 4], 1, __ATOMIC_SEQ_CST);
 	return NULL;
@@ -882,12 +728,12 @@ TEST_F_TIMEOUT(ww, thousand_waiters_woken_once, 180)
 		pids[i] = spawn(tw_proc, &ctx);
 		ASSERT_LT(0, pids[i]);
 	}
-	ASSERT_EQ(0, await_waiters(self->fd, TW_WAITERS, 120))
-		TH_LOG("%lld sleepers", nr_waiters(self->fd));
+	ASSERT_EQ(0, await_waiters(self->fd, TW_WAITERS, 120 * 1000))
+		TH_LOG("%lld sleepers", shmbus_nr_waiters(self->fd));
 	__atomic_store_n(&self->map[TW_WORD / 4], 1, __ATOMIC_SEQ_CST);
 	end = now_ns(CLOCK_MONOTONIC) + 30 * NSEC_PER_SEC;
 	do {
-		ret = wake(self->fd, TW_WORD, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY);
+		ret = shmbus_wake(self->fd, TW_WORD, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY);
 		ASSERT_LE(0, ret);
 		woken += ret;
 		sleep_ms(1);
@@ -934,13 +780,13 @@ static int pp_main(void *arg)
 			return 0;
 		if ((v & 1) != c->side) {
 			w = wait_args(PP_WORD, v);
-			ret = do_wait(c->fd, &w);
+			ret = -shmbus_wait(c->fd, &w);
 			if (ret && ret != EAGAIN)
 				return ret;
 			continue;
 		}
 		__atomic_store_n(c->word, v + 1, __ATOMIC_SEQ_CST);
-		if (wake(c->fd, PP_WORD, 1, SHMBUS_BITSET_ANY) < 0)
+		if (shmbus_wake(c->fd, PP_WORD, 1, SHMBUS_BITSET_ANY) < 0)
 			return 100;
 	}
 }
@@ -967,7 +813,7 @@ TEST_F_TIMEOUT(ww, ping_pong_no_lost_wakeup, PP_STRESS_WATCHDOG_S + 60)
 		ASSERT_LT(0, pids[i]);
 	}
 	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(0, reap(pids[i], sides[i].watchdog + 10, NULL))
+		EXPECT_EQ(0, reap(pids[i], (sides[i].watchdog + 10) * 1000, NULL))
 			TH_LOG("side %u (1014: watchdog fired, a wake-up was lost)", i);
 	}
 	EXPECT_EQ(2 * sides[0].rounds, self->map[PP_WORD / 4]);
@@ -987,7 +833,7 @@ static pid_t start_waitv(FIXTURE_DATA(ww) *self, struct waitv_waiter *v)
 
 static int open_second_region(FIXTURE_DATA(ww) *self)
 {
-	self->fd2 = shmbus_anon_region(self->size);
+	self->fd2 = shmbus_anon_region(self->size, NULL);
 	return self->fd2 < 0 ? self->fd2 : 0;
 }
 
@@ -1007,8 +853,8 @@ TEST_F(ww, waitv_returns_woken_index)
 		pid_t pid = start_waitv(self, &v);
 
 		ASSERT_LT(0, pid);
-		EXPECT_EQ(1, wake(fd, e[k].offset, 1, SHMBUS_BITSET_ANY)) TH_LOG("entry %u", k);
-		EXPECT_EQ((int)k, reap(pid, SETTLE_S, NULL));
+		EXPECT_EQ(1, shmbus_wake(fd, e[k].offset, 1, SHMBUS_BITSET_ANY)) TH_LOG("entry %u", k);
+		EXPECT_EQ((int)k, reap(pid, SETTLE_MS, NULL));
 	}
 }
 
@@ -1023,10 +869,10 @@ TEST_F(ww, waitv_counts_one_waiter_per_task)
 	fill_two_regions(e, self->fd2);
 	pid = start_waitv(self, &v);
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(1, nr_waiters(self->fd));
-	EXPECT_EQ(1, nr_waiters(self->fd2));
-	wake(self->fd, 0, 1, SHMBUS_BITSET_ANY);
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(1, shmbus_nr_waiters(self->fd));
+	EXPECT_EQ(1, shmbus_nr_waiters(self->fd2));
+	shmbus_wake(self->fd, 0, 1, SHMBUS_BITSET_ANY);
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 /* WAITV: any word that differs is EAGAIN, and nothing stays queued. */
@@ -1044,9 +890,9 @@ TEST_F(ww, waitv_mismatch_eagain_nothing_queued)
 		e[k].expected = 1;
 		EXPECT_EQ(-EAGAIN, waitv_now(self->fd, waitv_args(e, SHMBUS_WAITV_MAX)))
 			TH_LOG("entry %u", k);
-		EXPECT_EQ(0, nr_waiters(self->fd));
-		EXPECT_EQ(0, nr_waiters(self->fd2));
-		EXPECT_EQ(0, wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+		EXPECT_EQ(0, shmbus_nr_waiters(self->fd));
+		EXPECT_EQ(0, shmbus_nr_waiters(self->fd2));
+		EXPECT_EQ(0, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
 		e[k].expected = 0;
 	}
 }
@@ -1128,8 +974,8 @@ TEST_F(ww, waitv_self_entry)
 
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, await_asleep(pid, self->fd));
-	EXPECT_EQ(1, wake(self->fd, 8, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(1, shmbus_wake(self->fd, 8, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 /* WAITV: a bad offset in one entry is EINVAL. */
@@ -1208,7 +1054,7 @@ TEST_F(ww, waitv_signal_eintr)
 	ASSERT_EQ(0, await_asleep(pid, self->fd));
 	sleep_ms(50);
 	kill(pid, SIGUSR1);
-	EXPECT_EQ(WAITV_ERR(EINTR), reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(WAITV_ERR(EINTR), reap(pid, SETTLE_MS, NULL));
 }
 
 /* WAITV: when several entries are woken, it returns the lowest index. */
@@ -1226,8 +1072,8 @@ TEST_F(ww, waitv_several_woken_lowest_index)
 	pid = spawn(waitv_main, &v);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, await_asleep(pid, self->fd));
-	EXPECT_LE(1, wake(self->fd, 64, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(2, reap(pid, SETTLE_S, NULL));
+	EXPECT_LE(1, shmbus_wake(self->fd, 64, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(2, reap(pid, SETTLE_MS, NULL));
 }
 
 static struct shmbus_requeue requeue_args(__u64 from, __u64 to, __u32 nr_wake,
@@ -1246,7 +1092,7 @@ TEST_F(ww, requeue_mismatch_eagain)
 	struct shmbus_requeue q = requeue_args(0, 64, 1, 1);
 
 	q.expected = 1;
-	EXPECT_EQ(-EAGAIN, do_requeue(self->fd, &q));
+	EXPECT_EQ(-EAGAIN, shmbus_cmp_requeue(self->fd, &q));
 }
 
 /* CMP_REQUEUE: from == to is EINVAL. */
@@ -1254,7 +1100,7 @@ TEST_F(ww, requeue_same_word_einval)
 {
 	struct shmbus_requeue q = requeue_args(8, 8, 1, 1);
 
-	EXPECT_EQ(-EINVAL, do_requeue(self->fd, &q));
+	EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &q));
 }
 
 /* CMP_REQUEUE: woken or requeued non-zero on entry is EINVAL. */
@@ -1263,10 +1109,10 @@ TEST_F(ww, requeue_nonzero_outputs_einval)
 	struct shmbus_requeue q = requeue_args(0, 64, 1, 1);
 
 	q.woken = 1;
-	EXPECT_EQ(-EINVAL, do_requeue(self->fd, &q));
+	EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &q));
 	q = requeue_args(0, 64, 1, 1);
 	q.requeued = 1;
-	EXPECT_EQ(-EINVAL, do_requeue(self->fd, &q));
+	EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &q));
 }
 
 /* CMP_REQUEUE: non-zero flags or reserved words are EINVAL. */
@@ -1275,10 +1121,10 @@ TEST_F(ww, requeue_nonzero_flags_reserved_einval)
 	struct shmbus_requeue q = requeue_args(0, 64, 1, 1);
 
 	q.flags = 1;
-	EXPECT_EQ(-EINVAL, do_requeue(self->fd, &q));
+	EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &q));
 	q = requeue_args(0, 64, 1, 1);
 	q.reserved[0] = 1;
-	EXPECT_EQ(-EINVAL, do_requeue(self->fd, &q));
+	EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &q));
 }
 
 /*
@@ -1291,12 +1137,12 @@ TEST_F(ww, requeue_wakes_and_moves)
 	pid_t pids[5];
 
 	ASSERT_EQ(0, start_waiters(self->fd, pids, NULL, 5));
-	EXPECT_EQ(3, do_requeue(self->fd, &q));
+	EXPECT_EQ(3, shmbus_cmp_requeue(self->fd, &q));
 	EXPECT_EQ(1, q.woken);
 	EXPECT_EQ(2, q.requeued);
-	EXPECT_EQ(4, nr_waiters(self->fd));
-	EXPECT_EQ(2, wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(2, wake(self->fd, 64, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(4, shmbus_nr_waiters(self->fd));
+	EXPECT_EQ(2, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(2, shmbus_wake(self->fd, 64, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
 	EXPECT_EQ(5, reap_all(pids, 5));
 }
 
@@ -1307,10 +1153,10 @@ TEST_F(ww, requeue_wakes_oldest_first)
 	pid_t pids[3], who = 0;
 
 	ASSERT_EQ(0, start_waiters(self->fd, pids, NULL, 3));
-	EXPECT_EQ(1, do_requeue(self->fd, &q));
-	EXPECT_EQ(0, reap(-1, SETTLE_S, &who));
+	EXPECT_EQ(1, shmbus_cmp_requeue(self->fd, &q));
+	EXPECT_EQ(0, reap(-1, SETTLE_MS, &who));
 	EXPECT_EQ(pids[0], who);
-	EXPECT_EQ(2, wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(2, shmbus_wake(self->fd, 0, SHMBUS_BITSET_ANY, SHMBUS_BITSET_ANY));
 }
 
 /* CMP_REQUEUE wakes waiters whatever their bitsets. */
@@ -1320,8 +1166,8 @@ TEST_F(ww, requeue_wakes_whatever_bitset)
 	pid_t pid = start_waiter(self->fd, 0, 0x8, 1);
 
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(1, do_requeue(self->fd, &q));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(1, shmbus_cmp_requeue(self->fd, &q));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 /* CMP_REQUEUE: a from or to offset unaligned or outside the region is EINVAL. */
@@ -1334,9 +1180,9 @@ TEST_F(ww, requeue_bad_offset_einval)
 		struct shmbus_requeue from = requeue_args(offsets[i], 0, 1, 1);
 		struct shmbus_requeue to = requeue_args(0, offsets[i], 1, 1);
 
-		EXPECT_EQ(-EINVAL, do_requeue(self->fd, &from))
+		EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &from))
 			TH_LOG("from %#llx", (unsigned long long)offsets[i]);
-		EXPECT_EQ(-EINVAL, do_requeue(self->fd, &to))
+		EXPECT_EQ(-EINVAL, shmbus_cmp_requeue(self->fd, &to))
 			TH_LOG("to %#llx", (unsigned long long)offsets[i]);
 	}
 }
@@ -1347,7 +1193,7 @@ static int named_waiter_main(void *arg)
 	struct shmbus_wait w = wait_args(0, 0);
 	int fd = shmbus_open_bound(arg, 0, 0, 0);
 
-	return fd < 0 ? 200 : do_wait(fd, &w);
+	return fd < 0 ? 200 : -shmbus_wait(fd, &w);
 }
 
 /*
@@ -1367,16 +1213,16 @@ TEST_F(ww, unlink_keeps_sleepers)
 	self->fd2 = fd;
 	pid = spawn(named_waiter_main, self->name);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, await_waiters(fd, 1, SETTLE_S));
+	ASSERT_EQ(0, await_waiters(fd, 1, SETTLE_MS));
 	ASSERT_EQ(0, shmbus_unlink_name(self->name));
 	self->name[0] = '\0';
 	sleep_ms(100);
 	ASSERT_EQ(0, shmbus_region_info(fd, &info));
 	EXPECT_TRUE(info.flags & SHMBUS_INFO_UNLINKED);
 	EXPECT_EQ(1, info.waiters);
-	EXPECT_TRUE(still_running(pid));
-	EXPECT_EQ(1, wake(fd, 0, 1, SHMBUS_BITSET_ANY));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_TRUE(child_running(pid));
+	EXPECT_EQ(1, shmbus_wake(fd, 0, 1, SHMBUS_BITSET_ANY));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 }
 
 static int trace_write(const char *file, const char *text)
@@ -1452,8 +1298,8 @@ TEST_F(ww, tracepoints_report_wait_and_wake)
 	w.bitset = TRACE_BITSET;
 	pid = start_wait(self->fd, w, 1);
 	EXPECT_LT(0, pid);
-	EXPECT_EQ(1, wake(self->fd, TRACE_WORD, 1, TRACE_BITSET));
-	EXPECT_EQ(0, reap(pid, SETTLE_S, NULL));
+	EXPECT_EQ(1, shmbus_wake(self->fd, TRACE_WORD, 1, TRACE_BITSET));
+	EXPECT_EQ(0, reap(pid, SETTLE_MS, NULL));
 	EXPECT_EQ(0, trace_enable("0"));
 	EXPECT_EQ(0, trace_write("tracing_on", tracing_on));
 	ASSERT_EQ(0, read_all(TRACEFS "/trace", trace, sizeof(trace)));
@@ -1501,7 +1347,7 @@ FIXTURE_VARIANT_ADD(clk, boottime) {
 FIXTURE_SETUP(clk)
 {
 	catch_signal(SIGALRM, 0);
-	self->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE));
+	self->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE), NULL);
 	ASSERT_LE(0, self->fd) TH_LOG("anonymous region: %s", strerror(-self->fd));
 }
 
@@ -1525,7 +1371,7 @@ TEST_F(clk, relative_timeout_not_early)
 	struct shmbus_wait w = timed_wait(SHMBUS_WAIT_RELATIVE | variant->flag, TIMEOUT_NS);
 	unsigned long long start = now_ns(variant->clock);
 
-	EXPECT_EQ(ETIMEDOUT, do_wait(self->fd, &w));
+	EXPECT_EQ(-ETIMEDOUT, shmbus_wait(self->fd, &w));
 	EXPECT_LE(start + TIMEOUT_NS, now_ns(variant->clock));
 }
 
@@ -1535,7 +1381,7 @@ TEST_F(clk, absolute_timeout_not_early)
 	unsigned long long deadline = now_ns(variant->clock) + TIMEOUT_NS;
 	struct shmbus_wait w = timed_wait(SHMBUS_WAIT_ABSOLUTE | variant->flag, deadline);
 
-	EXPECT_EQ(ETIMEDOUT, do_wait(self->fd, &w));
+	EXPECT_EQ(-ETIMEDOUT, shmbus_wait(self->fd, &w));
 	EXPECT_LE(deadline, now_ns(variant->clock));
 }
 
@@ -1544,14 +1390,14 @@ TEST_F(clk, absolute_timeout_in_past)
 {
 	unsigned long long past = now_ns(variant->clock) - NSEC_PER_SEC;
 
-	EXPECT_EQ(ETIMEDOUT, wait_now(self->fd, timed_wait(SHMBUS_WAIT_ABSOLUTE | variant->flag,
+	EXPECT_EQ(-ETIMEDOUT, wait_now(self->fd, timed_wait(SHMBUS_WAIT_ABSOLUTE | variant->flag,
 							    past)));
 }
 
 /* A relative timeout of 0 on a matching word is ETIMEDOUT at once. */
 TEST_F(clk, relative_zero_timeout)
 {
-	EXPECT_EQ(ETIMEDOUT, wait_now(self->fd, timed_wait(SHMBUS_WAIT_RELATIVE | variant->flag,
+	EXPECT_EQ(-ETIMEDOUT, wait_now(self->fd, timed_wait(SHMBUS_WAIT_RELATIVE | variant->flag,
 							    0)));
 }
 
@@ -1567,7 +1413,7 @@ TEST_F(clk, waitv_relative_timeout_not_early)
 	v.flags = SHMBUS_WAIT_RELATIVE | variant->flag;
 	v.timeout_ns = TIMEOUT_NS;
 	start = now_ns(variant->clock);
-	EXPECT_EQ(-ETIMEDOUT, do_waitv(self->fd, v));
+	EXPECT_EQ(-ETIMEDOUT, shmbus_waitv(self->fd, &v));
 	EXPECT_LE(start + TIMEOUT_NS, now_ns(variant->clock));
 }
 
@@ -1580,7 +1426,7 @@ TEST_F(clk, waitv_absolute_timeout_not_early)
 
 	v.flags = SHMBUS_WAIT_ABSOLUTE | variant->flag;
 	v.timeout_ns = deadline;
-	EXPECT_EQ(-ETIMEDOUT, do_waitv(self->fd, v));
+	EXPECT_EQ(-ETIMEDOUT, shmbus_waitv(self->fd, &v));
 	EXPECT_LE(deadline, now_ns(variant->clock));
 }
 
@@ -1612,7 +1458,7 @@ static void *pin_sleeper(void *arg)
 	struct pinner *p = arg;
 	struct shmbus_wait w = wait_args(0, 0);
 
-	return (void *)(long)do_wait(p->fd, &w);
+	return (void *)(long)-shmbus_wait(p->fd, &w);
 }
 
 /*
@@ -1625,10 +1471,10 @@ static int pinner_main(void *arg)
 	struct pinner *p = arg;
 	pthread_t thread;
 
-	p->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE));
+	p->fd = shmbus_anon_region(sysconf(_SC_PAGESIZE), NULL);
 	if (p->fd < 0 || pthread_create(&thread, NULL, pin_sleeper, p))
 		return 200;
-	if (await_waiters(p->fd, 1, SETTLE_S))
+	if (await_waiters(p->fd, 1, SETTLE_MS))
 		return 201;
 	close(p->fd);
 	if (write(p->ready, "x", 1) != 1)
@@ -1648,7 +1494,7 @@ TEST_F(pin, rmmod_refused_while_waiter_sleeps)
 	close(self->pipe[1]);
 	ASSERT_EQ(1, read(self->pipe[0], &c, 1));
 	EXPECT_EQ(-EWOULDBLOCK, shmbus_unload());
-	EXPECT_TRUE(still_running(pid));
+	EXPECT_TRUE(child_running(pid));
 }
 
 TEST_HARNESS_MAIN

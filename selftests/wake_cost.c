@@ -15,7 +15,6 @@
  */
 #define _GNU_SOURCE
 #include <stdint.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,20 +32,14 @@ static void __attribute__((noreturn)) die(const char *what)
 	exit(1);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void wake_word0(int fd)
 {
-	struct shmbus_wake wake = { .offset = 0, .count = 1, .bitset = SHMBUS_BITSET_ANY };
+	int ret = shmbus_wake(fd, 0, 1, SHMBUS_BITSET_ANY);
 
-	if (ioctl(fd, SHMBUS_IOC_WAKE, &wake) != 0)
-		die("WAKE woke somebody or failed");
+	if (ret) {
+		fprintf(stderr, "wake_cost: WAKE %s\n", ret > 0 ? "woke somebody" : strerror(-ret));
+		exit(1);
+	}
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -68,10 +61,10 @@ static uint64_t median_wake_ns(int fd, unsigned long reps)
 	for (i = 0; i < WARMUP; i++)
 		wake_word0(fd);
 	for (s = 0; s < samples; s++) {
-		t0 = now_ns();
+		t0 = now_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < BATCH; i++)
 			wake_word0(fd);
-		t[s] = (now_ns() - t0) / BATCH;
+		t[s] = (now_ns(CLOCK_MONOTONIC) - t0) / BATCH;
 	}
 	qsort(t, samples, sizeof(*t), cmp_u64);
 	median = t[samples / 2];
@@ -87,19 +80,17 @@ static uint64_t median_wake_ns(int fd, unsigned long reps)
 static void __attribute__((noreturn)) worker(int fd, unsigned long first, unsigned long nr,
 					     int report, int hold)
 {
-	struct shmbus_watch w = { .bitset = SHMBUS_BITSET_ANY };
 	unsigned long i, held = 0;
 	int h = -1;
 	char c;
 
 	for (i = 0; i < nr; i++) {
 		if (i % SHMBUS_WATCH_MAX == 0) {
-			h = ioctl(fd, SHMBUS_IOC_REOPEN);
+			h = shmbus_reopen(fd);
 			if (h < 0)
 				break;
 		}
-		w.offset = (first + i) * sizeof(__u32);
-		if (ioctl(h, SHMBUS_IOC_WATCH, &w))
+		if (shmbus_watch(h, (first + i) * sizeof(__u32), SHMBUS_BITSET_ANY))
 			break;
 		held++;
 	}
@@ -201,8 +192,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	raise_nofile(nr_watches / WORKERS / SHMBUS_WATCH_MAX + 256);
-	r = shmbus_anon_region(size);
-	s = shmbus_anon_region(size);
+	r = shmbus_anon_region(size, NULL);
+	s = shmbus_anon_region(size, NULL);
 	if (r < 0 || s < 0) {
 		errno = -(r < 0 ? r : s);
 		die("regions");
