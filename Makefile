@@ -7,6 +7,8 @@
 #   make check       deps + build + run every selftest in a QEMU guest
 #   make demo        deps + build + show the module at work in a guest
 #   make lint        checkpatch, sparse, kernel-doc, W=1, -Werror, cppcheck
+#                    (after make deps; make, make clean and make lint never
+#                    query the package system)
 #   make KDIR=/lib/modules/$(uname -r)/build module   build for a real kernel
 #
 # KERNEL=stock|rt|debug picks the guest kernel lane: Debian's kernel, Debian's
@@ -16,8 +18,9 @@
 KERNEL ?= stock
 SHMBUS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shmbus
 export SHMBUS_CACHE
-KVER ?= $(shell . scripts/common.sh; resolve_kver $(KERNEL) 2>/dev/null || \
-	cat $(SHMBUS_CACHE)/kver-$(KERNEL) 2>/dev/null)
+# The release 'make deps' installed and recorded: building, cleaning and
+# linting never ask the package system.
+KVER ?= $(shell cat $(SHMBUS_CACHE)/kver-$(KERNEL) 2>/dev/null)
 ifeq ($(KERNEL),debug)
 KDIR ?= $(SHMBUS_CACHE)/kernel/debug/build
 else
@@ -69,11 +72,13 @@ demo: deps
 	$(MAKE) all
 	scripts/vm-run --kernel $(KERNEL) -- scripts/demo
 
-lint: deps
+lint:
 	KDIR=$(KDIR) scripts/lint
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; else \
+		rm -f kmod/*.o kmod/.*.cmd kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.kdir \
+			modules.order Module.symvers .*.cmd kmod/modules.order; fi
 	$(MAKE) -C userlib clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C examples clean
