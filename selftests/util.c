@@ -3,6 +3,7 @@
  * Helpers shared by the shmbus selftests: see util.h for what each does.
  */
 #define _GNU_SOURCE
+#include <grp.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -786,4 +787,91 @@ unsigned long long shmbus_rand(unsigned long long *state)
 	*state ^= *state << 25;
 	*state ^= *state >> 27;
 	return *state * 0x2545f4914f6cdd1dULL;
+}
+
+/* ---- Regions a test made ---- */
+
+const char *track_name(struct tracked *t, const char *tag)
+{
+	char *name;
+
+	if (t->nr_names == MAX_TRACKED)
+		abort();
+	name = t->names[t->nr_names++];
+	shmbus_unique_name(name, tag);
+	return name;
+}
+
+int bind_tracked(struct tracked *t, const char *name, __u64 size,
+		 __u32 flags, __u32 mode)
+{
+	int fd = shmbus_open_bound(name, size, flags, mode);
+
+	if (fd >= 0) {
+		if (t->nr_fds == MAX_TRACKED)
+			abort();
+		t->fds[t->nr_fds++] = fd;
+	}
+	return fd;
+}
+
+int create_region(struct tracked *t, const char *name, __u64 size,
+		  __u32 mode)
+{
+	return bind_tracked(t, name, size,
+			    SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL, mode);
+}
+
+void release_tracked(struct tracked *t)
+{
+	while (t->nr_fds)
+		close(t->fds[--t->nr_fds]);
+	while (t->nr_names)
+		shmbus_unlink_name(t->names[--t->nr_names]);
+}
+
+int probe(const char *name, __u32 flags)
+{
+	return shmbus_try_bind(name, 0, flags, 0);
+}
+
+/* ---- Other users ---- */
+
+int set_ids(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+	    setresuid(uid, uid, uid))
+		return -errno;
+	return 0;
+}
+
+int as_nobody(void)
+{
+	return set_ids(NOBODY, NOBODY);
+}
+
+/* What a child of spawn_as() runs. */
+struct as_child {
+	int (*prepare)(void);
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static int as_child_main(void *arg)
+{
+	struct as_child *c = arg;
+	int ret = c->prepare();
+
+	if (ret) {
+		fprintf(stderr, "# child setup: %s\n", strerror(-ret));
+		return CHILD_BROKEN;
+	}
+	return c->fn(c->arg);
+}
+
+pid_t spawn_as(int (*prepare)(void), int (*fn)(void *), void *arg)
+{
+	struct as_child c = { .prepare = prepare, .fn = fn, .arg = arg };
+
+	return spawn(as_child_main, &c);
 }

@@ -243,4 +243,49 @@ long long settle_regions(long long want, int timeout_ms);
 /* xorshift64* on *@state (never 0): the next number. */
 unsigned long long shmbus_rand(unsigned long long *state);
 
+/* ---- Regions a test made, for its teardown ---- */
+
+#define MAX_TRACKED	4
+
+/*
+ * Named regions a test made and the handles it holds, for its teardown: at
+ * most MAX_TRACKED of each (one more is a bug in the test: abort()).
+ */
+struct tracked {
+	char names[MAX_TRACKED][SHMBUS_NAME_MAX];
+	int fds[MAX_TRACKED];
+	int nr_names;
+	int nr_fds;
+};
+
+/* A fresh name "TAG-PID", unlinked by release_tracked() whoever creates it. */
+const char *track_name(struct tracked *t, const char *tag);
+/* BIND a new O_RDWR handle, kept in @t until release_tracked(): the fd or -errno. */
+int bind_tracked(struct tracked *t, const char *name, __u64 size,
+		 __u32 flags, __u32 mode);
+/* bind_tracked() of a new region @name (CREATE|EXCL) of @size and @mode. */
+int create_region(struct tracked *t, const char *name, __u64 size,
+		  __u32 mode);
+/* Close the handles of @t and unlink its names (a teardown's sweep). */
+void release_tracked(struct tracked *t);
+/* BIND of a throw-away handle to the existing region @name with @flags: 0 or -errno. */
+int probe(const char *name, __u32 flags);
+
+/* ---- Other users, played by children ---- */
+
+#define NOBODY		65534	/* uid and gid of "nobody" */
+/* A child's exit status: it could not reach the step under test. */
+#define CHILD_BROKEN	200
+
+/* Drop the supplementary groups, set real, effective and saved ids: 0 or -errno. */
+int set_ids(uid_t uid, gid_t gid);
+/* set_ids(NOBODY, NOBODY), a @prepare for spawn_as(). */
+int as_nobody(void);
+/*
+ * spawn() a child that runs @prepare (switch ids, drop a capability, unshare
+ * a namespace: 0 or -errno), then exits with @fn(@arg), or with CHILD_BROKEN
+ * if @prepare failed: its pid, or -errno.
+ */
+pid_t spawn_as(int (*prepare)(void), int (*fn)(void *), void *arg);
+
 #endif /* SHMBUS_SELFTEST_UTIL_H */
