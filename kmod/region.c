@@ -120,8 +120,10 @@ static bool shmbus_ns_is_init(const struct shmbus_ns *ns)
 
 /*
  * Nothing but shmbus can reach the namespace: no task, nsfs file or mount
- * holds it, and no new reference can be taken.  Read without a lock: once
- * true, it stays true.
+ * holds it, so no task can enter it or look its names up again.  Read
+ * without a lock.  The count can still rise for a moment (an open through a
+ * still-mounted mqueue superblock takes and drops a reference): a check
+ * that misses the namespace then leaves it to the worker's next pass.
  */
 static bool shmbus_ns_dead(const struct shmbus_ns *ns)
 {
@@ -277,7 +279,7 @@ static void __shmbus_link(struct shmbus_region *r)
 	hash_add(shmbus_names, &r->name_node, shmbus_name_hash(r->ns, r->name));
 	list_add_tail(&r->ns_node, &r->ns->names);
 	r->linked = true;
-	r->ns->nr_linked++;
+	WRITE_ONCE(r->ns->nr_linked, r->ns->nr_linked + 1);
 	/* Only names outside the initial namespace can lose their namespace. */
 	if (!shmbus_ns_is_init(r->ns))
 		schedule_delayed_work(&shmbus_ns_gc_work, SHMBUS_NS_GC_INTERVAL);
@@ -290,7 +292,7 @@ static void __shmbus_unlink(struct shmbus_region *r)
 	hash_del(&r->name_node);
 	list_del_init(&r->ns_node);
 	r->linked = false;
-	r->ns->nr_linked--;
+	WRITE_ONCE(r->ns->nr_linked, r->ns->nr_linked - 1);
 }
 
 /*

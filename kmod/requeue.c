@@ -48,10 +48,15 @@ int shmbus_cmp_requeue(struct shmbus_region *r, struct shmbus_requeue *a)
 
 	/* Waiters may land on @b2: count there first, as a waiter does (A). */
 	ret = shmbus_q_lock(r, a->from, b1, b2, &val);
-	if (!ret && val != a->expected)
+	if (ret) {
+		/* The word could not be read: nothing happened to trace. */
+		shmbus_q_unlock(r, b1, b2);
+		return ret;
+	}
+	if (val != a->expected) {
 		ret = -EAGAIN;
-	if (ret)
 		goto unlock;
+	}
 	for (w = __shmbus_first_waiter(b1, r->key, a->from); w; w = tmp) {
 		tmp = shmbus_next_waiter(w);	/* @w may move to @b2 */
 		if (w->watch) {

@@ -66,7 +66,8 @@ struct task_struct;
  * no hook for namespace teardown: the names of a namespace go once shmbus
  * holds its only reference (nothing else can reach it any more), seen when
  * a shmbus file of one of its regions is released, or by a worker; see
- * region.c.  All fields are protected by shmbus_regions_lock.
+ * region.c.  All fields are protected by shmbus_regions_lock; @nr_linked is
+ * also read without it, as a hint, by shmbus_region_put_file().
  */
 struct shmbus_ns {
 	struct list_head node;

@@ -39,8 +39,10 @@
  * woken (the wake wins) or unlinks itself.  CMP_REQUEUE moves waiters between
  * buckets with both locks held and updates ->bucket, so a waiter locks
  * READ_ONCE(->bucket) and checks it did not change before trusting it.
- * Every queueing path counts, locks and reads through shmbus_q_lock() in
- * core.c, which is the waiter's side of the diagram.
+ * Every path that compares a word before queueing (WAIT, WAITV,
+ * CMP_REQUEUE) counts, locks and reads through shmbus_q_lock() in core.c,
+ * the waiter's side of the diagram; a watch compares nothing and is queued
+ * under its bucket lock after the same count.
  */
 #include <linux/file.h>
 #include <linux/hrtimer.h>
@@ -327,9 +329,13 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 	int ret;
 
 	shmbus_timeout_init(&t, flags, timeout_ns);
-	/* One allocation for the per-entry arrays, in order of alignment. */
-	ws = kcalloc(nr, sizeof(*ws) + sizeof(*files) + sizeof(*regions) + sizeof(*expected),
-		     GFP_KERNEL_ACCOUNT);
+	/*
+	 * One allocation for the per-entry arrays, in order of alignment; at
+	 * 128 entries it passes 8 KiB, where kvcalloc() need not find
+	 * contiguous pages.
+	 */
+	ws = kvcalloc(nr, sizeof(*ws) + sizeof(*files) + sizeof(*regions) + sizeof(*expected),
+		      GFP_KERNEL_ACCOUNT);
 	if (!ws)
 		return -ENOMEM;
 	files = (struct file **)(ws + nr);
@@ -372,7 +378,7 @@ int shmbus_waitv(struct file *self, const struct shmbus_waitv_entry *entries,
 out:
 	for (i = 0; i < nr && files[i]; i++)
 		fput(files[i]);
-	kfree(ws);
+	kvfree(ws);
 	return ret;
 }
 
