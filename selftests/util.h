@@ -288,4 +288,82 @@ int as_nobody(void);
  */
 pid_t spawn_as(int (*prepare)(void), int (*fn)(void *), void *arg);
 
+/* ---- Waiters: children asleep in SHMBUS_IOC_WAIT (wait, wake, requeue tests) ---- */
+
+/* How long a child gets to fall asleep in WAIT, or to exit once woken (ms). */
+#define WAITER_SETTLE_MS	30000
+
+/* Catch @sig with an empty handler, @flags its sa_flags: the signal then ends a wait (EINTR). */
+void catch_signal(int sig, int flags);
+/* A struct shmbus_wait on the word at @offset holding @expected: any bitset, no timeout. */
+struct shmbus_wait wait_args(__u64 offset, __u32 expected);
+
+/* A child sleeping in SHMBUS_IOC_WAIT (spawn(waiter_main, &waiter)). */
+struct waiter {
+	int fd;
+	int signal_flags;	/* -1: no handler; else SIGUSR1's sa_flags */
+	struct shmbus_wait w;
+};
+
+/* The body of a struct waiter child: WAIT, then exit with 0 or the errno. */
+int waiter_main(void *arg);
+/*
+ * spawn() a child in WAIT @w on @fd and return once the region has @nth
+ * sleepers (WAITER_SETTLE_MS at most): its pid, or -errno (a child that
+ * never slept is left to kill_children()).
+ */
+pid_t start_wait(int fd, struct shmbus_wait w, unsigned int nth);
+/* start_wait() on the word at @offset, expected 0, with @bitset. */
+pid_t start_waiter(int fd, __u64 offset, __u32 bitset, unsigned int nth);
+/* @n waiters on word 0 (@bitsets[i], or any), each queued before the next: 0 or -errno. */
+int start_waiters(int fd, pid_t *pids, const __u32 *bitsets, unsigned int n);
+/* reap() @n children that must all exit 0, WAITER_SETTLE_MS each: how many did. */
+unsigned int reap_all(pid_t *pids, unsigned int n);
+
+/* ---- Robust locks: the protocol of docs/waitwake.md (robust tests) ---- */
+
+/* Every WAIT of rlock_lock() ends after this: a lost wake-up fails a test, not hangs it. */
+#define RLOCK_WATCHDOG_NS	(10ULL * NSEC_PER_SEC)
+
+/* A robust lock word as one process sees it. */
+struct rlock {
+	int fd;		/* the handle that owns it and WAITs/WAKEs */
+	__u32 *word;	/* the word in a mapping of the region */
+	__u64 offset;	/* the word's offset in the region */
+	__u32 id;	/* the handle's owner id */
+};
+
+/* The word at @offset of the mapping @map. */
+__u32 *map_word(void *map, __u64 offset);
+/* Load *@p (sequentially consistent). */
+__u32 word_load(__u32 *p);
+/* Compare-and-swap *@p from *@old to @new (*@old gets the value seen): whether it swapped. */
+bool word_cas(__u32 *p, __u32 *old, __u32 new);
+/* Set up @l for the word at @offset of @map, owned by handle @fd: 0 or -errno. */
+int rlock_init(struct rlock *l, int fd, void *map, __u64 offset);
+/*
+ * Take the lock: CAS 0 -> owner id; when contended set SHMBUS_LOCK_WAITERS
+ * and WAIT on the value seen (RLOCK_WATCHDOG_NS at most).  0, EOWNERDEAD
+ * (the owner died: repair, then rlock_consistent()), or -errno of a failed
+ * WAIT (-ETIMEDOUT: the watchdog).  A locker that has waited takes the lock
+ * with WAITERS set, as others may still sleep behind it; WAITERS found with
+ * OWNER_DIED is kept for the same reason.
+ */
+int rlock_lock(const struct rlock *l);
+/* After EOWNERDEAD and the repair: clear SHMBUS_LOCK_OWNER_DIED. */
+void rlock_consistent(const struct rlock *l);
+/* First half of unlock: swap the word to 0, return its old value. */
+__u32 rlock_release(const struct rlock *l);
+/* Second half of unlock: WAKE one if @old had WAITERS.  0 or -errno. */
+int rlock_wake(const struct rlock *l, __u32 old);
+/* rlock_release() then rlock_wake(): 0 or -errno. */
+int rlock_unlock(const struct rlock *l);
+
+/* ---- Watches: poll() and read() of a handle's wake count ---- */
+
+/* poll() of @fd for POLLIN with timeout 0: the revents, or -errno. */
+int poll_now(int fd);
+/* read() of @len bytes into *@events: read's result or -errno. */
+int read_events(int fd, __u64 *events, size_t len);
+
 #endif /* SHMBUS_SELFTEST_UTIL_H */
