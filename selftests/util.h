@@ -366,4 +366,139 @@ int poll_now(int fd);
 /* read() of @len bytes into *@events: read's result or -errno. */
 int read_events(int fd, __u64 *events, size_t len);
 
+/* ---- Tenants: /proc/shmbus/regions by column, stats, peers ---- */
+
+/* The inode number of this process's namespace of @type ("ipc", "mnt"), or 0. */
+__u64 shmbus_ns_inode(const char *type);
+/* Fault in the first page of the region bound to @fd: 0 or -errno. */
+int shmbus_touch_first_page(int fd);
+
+/*
+ * A view of /proc/shmbus/regions as this process reads it: the header's
+ * words, then each row's through shmbus_regions_next(); fclose(@f) ends it.
+ */
+#define SHMBUS_REGIONS_FIELDS	16
+struct shmbus_regions_file {
+	FILE *f;
+	char header_line[256], line[512];
+	char *header[SHMBUS_REGIONS_FIELDS], *row[SHMBUS_REGIONS_FIELDS];
+	int nr_header, nr_row;
+};
+/* Open the file and split its header: 0, or -errno (-ENODATA: no header). */
+int shmbus_regions_open(struct shmbus_regions_file *rf);
+/* Split the next row: 1, or 0 at the end. */
+int shmbus_regions_next(struct shmbus_regions_file *rf);
+/* Field @column of the row in @rf, or NULL if the header has no such column. */
+const char *shmbus_regions_field(struct shmbus_regions_file *rf, const char *column);
+/*
+ * Copy field @column of region @id's row into @value: 0, -ENOENT when no row
+ * shows @id, -ENODEV when there is no such column, or -errno.
+ */
+int shmbus_regions_lookup(__u64 id, const char *column, char *value, size_t len);
+/* Does /proc/shmbus/regions, as this process reads it, show region @id? 1, 0 or -errno. */
+int shmbus_regions_lists_id(__u64 id);
+
+/* The counters of /proc/shmbus/stats: the reader's namespace's, then all namespaces'. */
+enum shmbus_stat_index {
+	SHMBUS_STAT_REGIONS, SHMBUS_STAT_PAGES, SHMBUS_STAT_BYTES,
+	SHMBUS_STAT_ALL_REGIONS, SHMBUS_STAT_ALL_PAGES, SHMBUS_STAT_ALL_BYTES,
+	SHMBUS_NR_STATS
+};
+/* Their keys, for shmbus_stat(). */
+extern const char *const shmbus_stat_names[SHMBUS_NR_STATS];
+
+/*
+ * A peer plays another user or IPC namespace for a test that stays root in
+ * the initial ones: a forked child that runs a prepare function (switch
+ * uid, drop a capability, unshare its IPC namespace), then the commands the
+ * test sends it one at a time through a pipe, with arguments and answers in
+ * a page it shares with the test.  It unlinks every name it made when the
+ * test stops it, so its namespace holds nothing when it dies.
+ */
+enum shmbus_peer_cmd {
+	SHMBUS_PEER_CREATE,	/* regions "name-N" of size until max or failure */
+	SHMBUS_PEER_BIND_ANON,	/* an anonymous region of a page, kept bound: id */
+	SHMBUS_PEER_PROBE,	/* bind name read-only: err */
+	SHMBUS_PEER_UNLINK,	/* UNLINK { name, ns }: err */
+	SHMBUS_PEER_UNLINK_OWN,	/* unlink every name this peer made */
+	SHMBUS_PEER_STATS,	/* read /proc/shmbus/stats: stats */
+	SHMBUS_PEER_LISTS,	/* does /proc/shmbus/regions show id: listed */
+};
+
+/* A peer's arguments and answers, in a page it shares with the test. */
+struct shmbus_peer_page {
+	char name[SHMBUS_NAME_MAX];	/* CREATE: prefix; PROBE, UNLINK: name */
+	__u64 size;			/* CREATE */
+	int max;			/* CREATE: most regions to make */
+	int touch;			/* CREATE: fault in the first page of each */
+	__u64 ns;			/* UNLINK: target namespace, 0: its own */
+	__u64 id;			/* LISTS: region to look for; out: BIND_ANON,
+					 * CREATE: the last region made */
+	int err;			/* out: errno of the failure, or 0 */
+	int created;			/* out: CREATE: regions made */
+	int listed;			/* out: LISTS */
+	long long stats[SHMBUS_NR_STATS]; /* out: STATS, -1 where a line is missing */
+	__u64 my_ns;			/* out: the peer's IPC namespace inode */
+};
+
+struct shmbus_peer {
+	pid_t pid;
+	int cmd;		/* test -> peer: one byte per command */
+	int ack;		/* peer -> test: one byte per answer */
+	struct shmbus_peer_page *page;
+};
+
+/*
+ * The name of a peer's region @n: "PREFIX-N".  A peer is given one prefix
+ * (CREATE's name): a later CREATE goes on with the numbering.
+ */
+void shmbus_peer_name(char *name, const char *prefix, int n);
+/* Start a peer (zeroed, or stopped) that runs @prepare first: 0, or -1 if it could not. */
+int shmbus_peer_start(struct shmbus_peer *p, int (*prepare)(void));
+/* Run one command in the peer: 0 once it answered, -1 if it is gone. */
+int shmbus_peer_do(struct shmbus_peer *p, enum shmbus_peer_cmd cmd);
+/* Have the peer create up to @max regions "PREFIX-N" of @size bytes: as shmbus_peer_do(). */
+int shmbus_peer_create_regions(struct shmbus_peer *p, const char *prefix, __u64 size, int max);
+/* Stop the peer, if started: it unlinks its names and exits. */
+void shmbus_peer_stop(struct shmbus_peer *p);
+
+/* ---- Fault injection: fail-nth, failslab, fail_page_alloc, fail_usercopy ---- */
+
+#define SHMBUS_FAIL_NTH		"/proc/thread-self/fail-nth"
+#define SHMBUS_FAULTS		"/sys/kernel/debug/"
+
+/* A fault-injection knob: a file under SHMBUS_FAULTS, and a value for it. */
+struct shmbus_fi_knob {
+	const char *path;
+	const char *value;
+};
+
+/*
+ * The knobs a fault-injection test saves, sets to these values and restores
+ * (in reverse: the filters only once the probabilities are back): every
+ * allocation eligible (GFP_KERNEL ones and order-0 pages included), no
+ * random failures, and quiet.
+ */
+#define SHMBUS_FI_NR_KNOBS	18
+extern const struct shmbus_fi_knob shmbus_fi_knobs[SHMBUS_FI_NR_KNOBS];
+
+/* Why fault injection cannot be used here (not root, no fail-nth, no knobs), or NULL. */
+const char *shmbus_fi_unavailable(void);
+/* Write @value to the knob @name ("failslab/probability"): 0 or -errno. */
+int shmbus_fi_set_knob(const char *name, const char *value);
+/*
+ * Arm SHMBUS_FAIL_NTH, open as @nth: the @n-th injection point this thread
+ * reaches fails (aborts if it cannot).
+ */
+void shmbus_fi_nth_arm(int nth, unsigned int n);
+/*
+ * Was the armed fault injected?  The file reads 0 once it was.  Reading can
+ * itself reach the last injection point (an injected user copy, EFAULT):
+ * then the count was still 1, so it was not.  Disarms in every case (aborts
+ * if it cannot).
+ */
+bool shmbus_fi_nth_fired(int nth);
+/* Is @ret (a result, or -errno) a success, or an errno e with bit 1ULL << e set in @errs? */
+bool shmbus_fi_injected_ok(long ret, unsigned long long errs);
+
 #endif /* SHMBUS_SELFTEST_UTIL_H */

@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Fault injection: every call that allocates fails cleanly at every one of
- * its allocation points and leaves nothing inconsistent behind.
+ * Fault injection in the memory-management paths: every call that
+ * allocates fails cleanly at every one of its allocation points and leaves
+ * nothing inconsistent behind, and random allocation failures break nothing.
  *
- * For each call (open of /dev/shmbus, BIND creating a named or an anonymous
- * region, WAITV, WATCH, LOCK_REGISTER, OWNER_ID, REOPEN, mmap, the VMA splits
- * of munmap and mprotect, mremap, fork of a process with a mapping, and the
- * first touch of a page) the test writes N to /proc/thread-self/fail-nth,
- * makes the call and reads the file back, for N = 1, 2, ... until the call
- * completes without consuming the injected fault (the file still holds a
- * non-zero count).  Each injected failure must give ENOMEM or another errno
- * that fits (ENOSPC for shmem's inode, EFAULT for an injected user copy,
- * EMFILE/ENFILE for a new file, EAGAIN for fork), or SIGBUS for a page
- * fault, and afterwards INFO, /proc/shmbus/stats, the module's reference
- * count and the process' fd table must be as if the call had not happened.
+ * For each call (mmap, the VMA splits of munmap and mprotect, mremap, fork
+ * of a process with a mapping, and the first touch of a page) the test
+ * writes N to /proc/thread-self/fail-nth, makes the call and reads the file
+ * back, for N = 1, 2, ... until the call completes without consuming the
+ * injected fault (the file still holds a non-zero count).  Each injected
+ * failure must give ENOMEM or another errno that fits (EAGAIN for fork), or
+ * SIGBUS for a page fault, and afterwards INFO's count of mappings must be
+ * the VMAs there are, and the pages as they were.  faultinject_ioctl_test
+ * does the same for the module's own paths (open and the ioctls).
  *
  * The last test turns on failslab and fail_page_alloc with a probability,
  * filtered to one child process (/proc/self/make-it-fail), which runs a
@@ -23,7 +22,6 @@
  * and CONFIG_FAULT_INJECTION_DEBUG_FS (the debug lane); skips elsewhere.
  */
 #define _GNU_SOURCE
-#include <poll.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -36,8 +34,6 @@
 #include "kselftest_harness.h"
 #include "util.h"
 
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
-#define FAULTS		"/sys/kernel/debug/"
 #define MAX_NTH		5000	/* far more allocation points than any call has */
 #define PAGES		3
 #define NAME_TAG	"faultinject"
@@ -47,60 +43,7 @@
 
 /* Injected failures that fit a call, besides ENOMEM. */
 #define ERR(e)		(1ULL << (e))
-#define FI_ALLOC	(ERR(ENOMEM) | ERR(EFAULT))
-#define FI_BIND		(FI_ALLOC | ERR(ENOSPC))
-#define FI_FILE		(FI_ALLOC | ERR(EMFILE) | ERR(ENFILE))
 #define FI_FORK		(ERR(ENOMEM) | ERR(EAGAIN))
-
-/*
- * The knobs the tests change, saved and restored: make every allocation
- * eligible (GFP_KERNEL ones and order-0 pages included) and quiet.
- */
-static const struct knob {
-	const char *path;
-	const char *value;
-} knobs[] = {
-	{ "failslab/ignore-gfp-wait", "N" },
-	{ "failslab/verbose", "0" },
-	{ "failslab/probability", "0" },
-	{ "failslab/interval", "1" },
-	{ "failslab/times", "-1" },
-	{ "failslab/space", "0" },
-	{ "failslab/task-filter", "N" },
-	{ "fail_page_alloc/ignore-gfp-wait", "N" },
-	{ "fail_page_alloc/ignore-gfp-highmem", "N" },
-	{ "fail_page_alloc/min-order", "0" },
-	{ "fail_page_alloc/verbose", "0" },
-	{ "fail_page_alloc/probability", "0" },
-	{ "fail_page_alloc/interval", "1" },
-	{ "fail_page_alloc/times", "-1" },
-	{ "fail_page_alloc/space", "0" },
-	{ "fail_page_alloc/task-filter", "N" },
-	{ "fail_usercopy/verbose", "0" },
-	{ "fail_usercopy/probability", "0" },
-};
-
-#define NR_KNOBS	ARRAY_SIZE(knobs)
-
-static int set_knob(const char *name, const char *value)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), FAULTS "%s", name);
-	return write_text(path, value);
-}
-
-/* Why fault injection cannot be used here, or NULL. */
-static const char *fi_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "needs root";
-	if (!path_exists(FAIL_NTH))
-		return "no " FAIL_NTH " (CONFIG_FAULT_INJECTION)";
-	if (!path_exists(FAULTS "failslab") || !path_exists(FAULTS "fail_page_alloc"))
-		return "no " FAULTS "{failslab,fail_page_alloc} (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS)";
-	return NULL;
-}
 
 /* Deliberate SIGBUS: touch() arms the handler, which jumps back. */
 static sigjmp_buf touch_jmp;
@@ -138,32 +81,6 @@ static void catch_faults(void)
 	sigaction(SIGSEGV, &sa, NULL);
 }
 
-/* Make the @n-th fault-injection point this thread reaches fail. */
-static void nth_arm(int nth, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	if (pwrite(nth, buf, len, 0) != len)
-		abort();
-}
-
-/*
- * Was the armed fault injected?  The file reads 0 once it was.  Reading can
- * itself reach the last injection point (an injected user copy, EFAULT):
- * then the count was still 1, so it was not.  Disarms in every case.
- */
-static bool nth_fired(int nth)
-{
-	char buf[16] = "";
-	bool fired = pread(nth, buf, sizeof(buf) - 1, 0) > 0 && !strtoul(buf, NULL, 10);
-
-	/* An injected copy of this write leaves the count at 0 as well. */
-	if (pwrite(nth, "0", 1, 0) != 1 && errno != EFAULT)
-		abort();
-	return fired;
-}
-
 /*
  * Arm the @n-th injection point, evaluate @call (a system call: -1 and
  * errno on failure), disarm: the call's result or -errno.  self->fired
@@ -171,34 +88,19 @@ static bool nth_fired(int nth)
  */
 #define INJECT(n, call) ({						\
 	long __ret;							\
-	nth_arm(self->nth, n);						\
+	shmbus_fi_nth_arm(self->nth, n);				\
 	__ret = (long)(call);						\
 	if (__ret == -1)						\
 		__ret = -errno;						\
-	self->fired = nth_fired(self->nth);				\
+	self->fired = shmbus_fi_nth_fired(self->nth);			\
 	__ret;								\
 })
 
-/* The lowest free fd: a failed call must not have taken one. */
-static int next_fd(void)
-{
-	int fd = dup(0);
-
-	close(fd);
-	return fd;
-}
-
-static bool injected_ok(long ret, unsigned long long errs)
-{
-	return ret >= 0 || (-ret < 64 && (errs & ERR(-ret)));
-}
-
-
 FIXTURE(fi) {
-	int nth;			/* FAIL_NTH, open */
+	int nth;			/* SHMBUS_FAIL_NTH, open */
 	bool fired;
-	bool saved_ok[NR_KNOBS];
-	char saved[NR_KNOBS][32];
+	bool saved_ok[SHMBUS_FI_NR_KNOBS];
+	char saved[SHMBUS_FI_NR_KNOBS][32];
 	long long regions, pages, bytes, refcnt;
 	char name[SHMBUS_NAME_MAX];
 	int fd;				/* a bound handle, for the tests that need one */
@@ -216,16 +118,17 @@ FIXTURE_SETUP(fi)
 	self->map = MAP_FAILED;
 	self->size = PAGES * sysconf(_SC_PAGESIZE);
 	shmbus_unique_name(self->name, NAME_TAG);
-	if (fi_unavailable())
+	if (shmbus_fi_unavailable())
 		return;
-	for (i = 0; i < NR_KNOBS; i++) {
-		snprintf(path, sizeof(path), FAULTS "%s", knobs[i].path);
+	for (i = 0; i < SHMBUS_FI_NR_KNOBS; i++) {
+		snprintf(path, sizeof(path), SHMBUS_FAULTS "%s", shmbus_fi_knobs[i].path);
 		if (read_text(path, self->saved[i], sizeof(self->saved[i])))
 			continue;
 		self->saved_ok[i] = true;
-		ASSERT_EQ(0, set_knob(knobs[i].path, knobs[i].value)) TH_LOG("%s", path);
+		ASSERT_EQ(0, shmbus_fi_set_knob(shmbus_fi_knobs[i].path, shmbus_fi_knobs[i].value))
+			TH_LOG("%s", path);
 	}
-	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	self->nth = open(SHMBUS_FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->nth);
 	catch_faults();
 	self->regions = shmbus_stat("regions");
@@ -247,9 +150,9 @@ FIXTURE_TEARDOWN(fi)
 	if (self->nth >= 0)
 		close(self->nth);
 	/* Restore in reverse: the filters only once the probabilities are back. */
-	for (i = NR_KNOBS; i-- > 0;)
+	for (i = SHMBUS_FI_NR_KNOBS; i-- > 0;)
 		if (self->saved_ok[i])
-			set_knob(knobs[i].path, self->saved[i]);
+			shmbus_fi_set_knob(shmbus_fi_knobs[i].path, self->saved[i]);
 }
 
 /* Everything the call could have left behind is gone again. */
@@ -273,7 +176,7 @@ static void setup_region(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *se
 }
 
 #define SKIP_UNLESS_AVAILABLE() do {					\
-	const char *why = fi_unavailable();				\
+	const char *why = shmbus_fi_unavailable();			\
 									\
 	if (why)							\
 		SKIP(return, "%s", why);				\
@@ -287,261 +190,6 @@ static void setup_region(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *se
 	EXPECT_GE(MAX_NTH, n) TH_LOG("%s: still failing after %d faults", what, MAX_NTH); \
 	TH_LOG("%s: %u injection points", what, n - 1);			\
 } while (0)
-
-/* open(2) of the device: no file, fd or module reference is left over. */
-TEST_F(fi, open_device)
-{
-	unsigned int n;
-	long fd;
-	int next;
-
-	SKIP_UNLESS_AVAILABLE();
-	FOR_EACH_FAULT(n) {
-		next = next_fd();
-		fd = INJECT(n, open(SHMBUS_DEV, O_RDWR | O_CLOEXEC));
-		EXPECT_TRUE(injected_ok(fd, FI_FILE)) TH_LOG("fault %u: %s", n, strerror(-fd));
-		if (fd >= 0)
-			close(fd);
-		else
-			EXPECT_EQ(next, next_fd());
-		expect_clean(_metadata, self, n);
-		if (!self->fired)
-			break;
-	}
-	EXPECT_LE(0, fd);
-	DONE(n, "open");
-}
-
-/*
- * BIND creating a region (named, or anonymous with @name ""): a failure
- * leaves the handle unbound and no region or name behind.
- */
-static void bind_create(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self,
-			const char *name)
-{
-	struct shmbus_info i;
-	unsigned int n;
-	long ret;
-	int fd;
-
-	FOR_EACH_FAULT(n) {
-		struct shmbus_bind b = {
-			.size = self->size, .mode = 0600,
-			.flags = SHMBUS_BIND_CREATE | SHMBUS_BIND_EXCL,
-		};
-
-		strcpy(b.name, name);
-		fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fd);
-		ret = INJECT(n, ioctl(fd, SHMBUS_IOC_BIND, &b));
-		EXPECT_TRUE(injected_ok(ret, FI_BIND)) TH_LOG("fault %u: %s", n, strerror(-ret));
-		if (ret) {
-			EXPECT_EQ(-ENXIO, shmbus_region_info(fd, &i)) TH_LOG("fault %u: bound after %s", n,
-							    strerror(-ret));
-			if (*name)
-				EXPECT_EQ(-ENOENT, shmbus_unlink_name(name));
-		} else {
-			ASSERT_EQ(0, shmbus_region_info(fd, &i));
-			EXPECT_EQ(self->size, i.size);
-			EXPECT_EQ(1, i.handles);
-			EXPECT_EQ(0, i.pages);
-			EXPECT_EQ(self->regions + 1, shmbus_stat("regions"));
-			if (*name)
-				EXPECT_EQ(0, shmbus_unlink_name(name));
-		}
-		close(fd);
-		expect_clean(_metadata, self, n);
-		if (!self->fired)
-			break;
-	}
-	EXPECT_EQ(0, ret);
-	DONE(n, *name ? "BIND named" : "BIND anonymous");
-}
-
-TEST_F(fi, bind_create_named)
-{
-	SKIP_UNLESS_AVAILABLE();
-	bind_create(_metadata, self, self->name);
-}
-
-TEST_F(fi, bind_create_anonymous)
-{
-	SKIP_UNLESS_AVAILABLE();
-	bind_create(_metadata, self, "");
-}
-
-/* WAITV of two words: a failure leaves no waiter queued or counted. */
-TEST_F(fi, waitv)
-{
-	struct shmbus_waitv_entry e[2] = {
-		{ .fd = SHMBUS_WAITV_SELF, .offset = 0, .bitset = SHMBUS_BITSET_ANY },
-		{ .fd = SHMBUS_WAITV_SELF, .offset = 4, .bitset = SHMBUS_BITSET_ANY },
-	};
-	struct shmbus_waitv v = {
-		.entries = (uintptr_t)e, .nr = 2,
-		.flags = SHMBUS_WAIT_RELATIVE, .timeout_ns = 1000000,
-	};
-	struct shmbus_wake k = { .offset = 0, .count = 0xffffffff, .bitset = SHMBUS_BITSET_ANY };
-	struct shmbus_info i;
-	unsigned int n;
-	long ret;
-
-	SKIP_UNLESS_AVAILABLE();
-	setup_region(_metadata, self);
-	FOR_EACH_FAULT(n) {
-		ret = INJECT(n, ioctl(self->fd, SHMBUS_IOC_WAITV, &v));
-		if (ret != -ETIMEDOUT)
-			EXPECT_TRUE(injected_ok(ret, FI_ALLOC))
-				TH_LOG("fault %u: %ld %s", n, ret, strerror(-ret));
-		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
-		EXPECT_EQ(0, i.waiters) TH_LOG("fault %u", n);
-		EXPECT_EQ(0, ioctl(self->fd, SHMBUS_IOC_WAKE, &k)) TH_LOG("fault %u", n);
-		if (!self->fired)
-			break;
-	}
-	EXPECT_EQ(-ETIMEDOUT, ret);
-	DONE(n, "WAITV");
-}
-
-/* Is a watch of the word at @offset in place?  WAKE it and read the event. */
-static int watch_fires(int fd, __u64 offset)
-{
-	struct shmbus_wake k = { .offset = offset, .count = 1, .bitset = SHMBUS_BITSET_ANY };
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	__u64 events = 0;
-
-	if (ioctl(fd, SHMBUS_IOC_WAKE, &k) || poll(&pfd, 1, 0) < 0)
-		return -1;
-	if (!(pfd.revents & POLLIN))
-		return 0;
-	return read(fd, &events, sizeof(events)) == sizeof(events) ? (int)events : -1;
-}
-
-/* WATCH: a failure leaves the word unwatched, and it can be watched then. */
-TEST_F(fi, watch)
-{
-	struct shmbus_watch w = { .offset = 8, .bitset = SHMBUS_BITSET_ANY };
-	struct shmbus_watch u = { .offset = 8 };
-	unsigned int n;
-	long ret;
-
-	SKIP_UNLESS_AVAILABLE();
-	setup_region(_metadata, self);
-	FOR_EACH_FAULT(n) {
-		ret = INJECT(n, ioctl(self->fd, SHMBUS_IOC_WATCH, &w));
-		EXPECT_TRUE(injected_ok(ret, FI_ALLOC)) TH_LOG("fault %u: %s", n, strerror(-ret));
-		if (ret) {
-			EXPECT_EQ(0, watch_fires(self->fd, w.offset)) TH_LOG("fault %u", n);
-			EXPECT_EQ(-1, ioctl(self->fd, SHMBUS_IOC_UNWATCH, &u));
-			EXPECT_EQ(ENOENT, errno);
-			ASSERT_EQ(0, ioctl(self->fd, SHMBUS_IOC_WATCH, &w)) TH_LOG("fault %u", n);
-		}
-		EXPECT_EQ(1, watch_fires(self->fd, w.offset)) TH_LOG("fault %u", n);
-		EXPECT_EQ(0, ioctl(self->fd, SHMBUS_IOC_UNWATCH, &u)) TH_LOG("fault %u", n);
-		if (!self->fired)
-			break;
-	}
-	EXPECT_EQ(0, ret);
-	DONE(n, "WATCH");
-}
-
-/*
- * LOCK_REGISTER: a failure leaves the word unregistered.  Then a word
- * registered after all those failures is still recovered when its owner's
- * handle goes.
- */
-TEST_F(fi, lock_register)
-{
-	struct shmbus_lock_word l = { .offset = 12 };
-	volatile __u32 *word;
-	unsigned int n;
-	long ret;
-	int owner_fd, id;
-
-	SKIP_UNLESS_AVAILABLE();
-	setup_region(_metadata, self);
-	FOR_EACH_FAULT(n) {
-		ret = INJECT(n, ioctl(self->fd, SHMBUS_IOC_LOCK_REGISTER, &l));
-		EXPECT_TRUE(injected_ok(ret, FI_ALLOC)) TH_LOG("fault %u: %s", n, strerror(-ret));
-		if (ret) {
-			EXPECT_EQ(-1, ioctl(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, &l));
-			EXPECT_EQ(ENOENT, errno) TH_LOG("fault %u", n);
-		} else if (self->fired) {
-			EXPECT_EQ(0, ioctl(self->fd, SHMBUS_IOC_LOCK_UNREGISTER, &l));
-		}
-		if (!self->fired)
-			break;
-	}
-	ASSERT_EQ(0, ret);
-	owner_fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
-	ASSERT_LE(0, owner_fd);
-	id = ioctl(owner_fd, SHMBUS_IOC_OWNER_ID);
-	ASSERT_LT(0, id);
-	word = (volatile __u32 *)(self->map + l.offset);
-	*word = id;
-	close(owner_fd);
-	EXPECT_EQ(SHMBUS_LOCK_OWNER_DIED, *word);
-	DONE(n, "LOCK_REGISTER");
-}
-
-/* OWNER_ID of a fresh handle: a failure assigns nothing; the next call does. */
-TEST_F(fi, owner_id)
-{
-	unsigned int n;
-	long ret;
-	int fd;
-
-	SKIP_UNLESS_AVAILABLE();
-	setup_region(_metadata, self);
-	FOR_EACH_FAULT(n) {
-		fd = ioctl(self->fd, SHMBUS_IOC_REOPEN);
-		ASSERT_LE(0, fd);
-		ret = INJECT(n, ioctl(fd, SHMBUS_IOC_OWNER_ID));
-		if (ret < 0) {
-			EXPECT_TRUE(injected_ok(ret, FI_ALLOC)) TH_LOG("fault %u: %s", n,
-								    strerror(-ret));
-			ret = ioctl(fd, SHMBUS_IOC_OWNER_ID);
-		}
-		EXPECT_LT(0, ret) TH_LOG("fault %u", n);
-		EXPECT_GE(SHMBUS_LOCK_OWNER_MASK, ret);
-		EXPECT_EQ(ret, ioctl(fd, SHMBUS_IOC_OWNER_ID));
-		close(fd);
-		if (!self->fired)
-			break;
-	}
-	DONE(n, "OWNER_ID");
-}
-
-/* REOPEN: a failure adds no fd, handle or module reference. */
-TEST_F(fi, reopen)
-{
-	struct shmbus_info i;
-	unsigned int n;
-	long fd;
-	int next;
-
-	SKIP_UNLESS_AVAILABLE();
-	setup_region(_metadata, self);
-	self->refcnt = read_number(SHMBUS_SYSMOD "/refcnt");
-	FOR_EACH_FAULT(n) {
-		next = next_fd();
-		fd = INJECT(n, ioctl(self->fd, SHMBUS_IOC_REOPEN));
-		EXPECT_TRUE(injected_ok(fd, FI_FILE)) TH_LOG("fault %u: %s", n, strerror(-fd));
-		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
-		if (fd >= 0) {
-			EXPECT_EQ(2, i.handles);
-			close(fd);
-		} else {
-			EXPECT_EQ(1, i.handles) TH_LOG("fault %u", n);
-			EXPECT_EQ(next, next_fd()) TH_LOG("fault %u", n);
-		}
-		EXPECT_EQ(self->refcnt, read_number(SHMBUS_SYSMOD "/refcnt")) TH_LOG("fault %u", n);
-		if (!self->fired)
-			break;
-	}
-	EXPECT_LE(0, fd);
-	DONE(n, "REOPEN");
-}
 
 /* INFO's mappings of @fd's region, the INFO expected to work. */
 static unsigned int nr_mappings(struct __test_metadata *_metadata, int fd)
@@ -590,7 +238,7 @@ TEST_F(fi, mmap)
 				      self->fd, 0));
 		EXPECT_MAPPINGS_MATCH(n);
 		if (addr < 0) {
-			EXPECT_TRUE(injected_ok(addr, ERR(ENOMEM) | ERR(EAGAIN)))
+			EXPECT_TRUE(shmbus_fi_injected_ok(addr, ERR(ENOMEM) | ERR(EAGAIN)))
 				TH_LOG("fault %u: %s", n, strerror(-addr));
 			EXPECT_EQ(1, nr_mappings(_metadata, self->fd)) TH_LOG("fault %u", n);
 		} else {
@@ -651,13 +299,13 @@ static void vma_change(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self
 			break;
 		case FORK:
 			/* Not INJECT(): the child must not touch the parent's fail-nth. */
-			nth_arm(self->nth, n);
+			shmbus_fi_nth_arm(self->nth, n);
 			ret = fork();
 			if (!ret)
 				_exit(addr[pg] == 'x' ? 0 : 1);
 			if (ret < 0)
 				ret = -errno;
-			self->fired = nth_fired(self->nth);
+			self->fired = shmbus_fi_nth_fired(self->nth);
 			if (ret > 0) {
 				EXPECT_EQ(ret, waitpid(ret, &status, 0));
 				EXPECT_EQ(0, status);
@@ -670,7 +318,7 @@ static void vma_change(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self
 			munmap(to, self->size);
 		EXPECT_MAPPINGS_MATCH(n);
 		if (ret < 0) {
-			EXPECT_TRUE(injected_ok(ret, how == FORK ? FI_FORK : ERR(ENOMEM)))
+			EXPECT_TRUE(shmbus_fi_injected_ok(ret, how == FORK ? FI_FORK : ERR(ENOMEM)))
 				TH_LOG("fault %u: %s", n, strerror(-ret));
 			EXPECT_EQ('x', addr[pg]);
 		} else if (!self->fired) {
@@ -739,9 +387,9 @@ TEST_F(fi, page_fault)
 		ASSERT_EQ(0, madvise(self->map + pg, pg, MADV_REMOVE));
 		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
 		ASSERT_EQ(1, i.pages);
-		nth_arm(self->nth, n);
+		shmbus_fi_nth_arm(self->nth, n);
 		sig = touch(word, n);
-		self->fired = nth_fired(self->nth);
+		self->fired = shmbus_fi_nth_fired(self->nth);
 		EXPECT_TRUE(!sig || sig == SIGBUS) TH_LOG("fault %u: %s", n, strsignal(sig));
 		if (sig) {
 			sigbus++;
@@ -915,7 +563,7 @@ static void random_child(struct random_report *r, unsigned long long seed, const
  */
 TEST_F_TIMEOUT(fi, random_failslab_and_page_alloc, RANDOM_SECONDS * 3)
 {
-	static const struct knob on[] = {
+	static const struct shmbus_fi_knob on[] = {
 		{ "failslab/task-filter", "Y" }, { "fail_page_alloc/task-filter", "Y" },
 		{ "failslab/probability", "5" }, { "fail_page_alloc/probability", "5" },
 	};
@@ -935,7 +583,7 @@ TEST_F_TIMEOUT(fi, random_failslab_and_page_alloc, RANDOM_SECONDS * 3)
 	ASSERT_NE(MAP_FAILED, r);
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < ARRAY_SIZE(on); i++)
-		ASSERT_EQ(0, set_knob(on[i].path, on[i].value));
+		ASSERT_EQ(0, shmbus_fi_set_knob(on[i].path, on[i].value));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
@@ -943,7 +591,7 @@ TEST_F_TIMEOUT(fi, random_failslab_and_page_alloc, RANDOM_SECONDS * 3)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	/* The probabilities first, then the filters. */
 	for (i = ARRAY_SIZE(on); i-- > 0;)
-		EXPECT_EQ(0, set_knob(on[i].path, i < 2 ? "N" : "0"));
+		EXPECT_EQ(0, shmbus_fi_set_knob(on[i].path, i < 2 ? "N" : "0"));
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("child status %#x%s%s", status, WIFSIGNALED(status) ? ": " : "",
 		       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "");
