@@ -344,7 +344,23 @@ static long shmbus_ioctl_owner_id(struct file *file)
  */
 long shmbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct shmbus_handle *h = file->private_data;
 	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case SHMBUS_IOC_WAIT:
+		atomic_long_inc(&h->calls[SHMBUS_CALL_WAIT]);
+		break;
+	case SHMBUS_IOC_WAKE:
+		atomic_long_inc(&h->calls[SHMBUS_CALL_WAKE]);
+		break;
+	case SHMBUS_IOC_WAITV:
+		atomic_long_inc(&h->calls[SHMBUS_CALL_WAITV]);
+		break;
+	case SHMBUS_IOC_CMP_REQUEUE:
+		atomic_long_inc(&h->calls[SHMBUS_CALL_REQUEUE]);
+		break;
+	}
 
 	switch (cmd) {
 	case SHMBUS_IOC_BIND:

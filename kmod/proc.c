@@ -114,12 +114,16 @@ void shmbus_show_fdinfo(struct seq_file *m, struct file *file)
 	struct shmbus_handle *h = file->private_data;
 	struct shmbus_region *r = shmbus_handle_region(h);
 
-	if (!r) {
+	if (r)
+		seq_printf(m, "shmbus-id:\t%llu\nshmbus-name:\t%s\nshmbus-size:\t%zu\nshmbus-rdonly:\t%d\n",
+			   r->id, r->name, r->size, h->rdonly);
+	else
 		seq_puts(m, "shmbus-id:\tnone\n");
-		return;
-	}
-	seq_printf(m, "shmbus-id:\t%llu\nshmbus-name:\t%s\nshmbus-size:\t%zu\nshmbus-rdonly:\t%d\n",
-		   r->id, r->name, r->size, h->rdonly);
+	seq_printf(m, "shmbus-waits:\t%ld\nshmbus-wakes:\t%ld\nshmbus-waitvs:\t%ld\nshmbus-requeues:\t%ld\n",
+		   atomic_long_read(&h->calls[SHMBUS_CALL_WAIT]),
+		   atomic_long_read(&h->calls[SHMBUS_CALL_WAKE]),
+		   atomic_long_read(&h->calls[SHMBUS_CALL_WAITV]),
+		   atomic_long_read(&h->calls[SHMBUS_CALL_REQUEUE]));
 }
 
 /**

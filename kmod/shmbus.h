@@ -140,6 +140,15 @@ struct shmbus_region {
 	struct idr owner_ids;
 };
 
+/* The wait/wake ioctls a handle counts, for fdinfo. */
+enum shmbus_call {
+	SHMBUS_CALL_WAIT,
+	SHMBUS_CALL_WAKE,
+	SHMBUS_CALL_WAITV,
+	SHMBUS_CALL_REQUEUE,
+	SHMBUS_NR_CALLS,
+};
+
 /**
  * struct shmbus_handle - per-open-file state of /dev/shmbus
  * @bind_lock: serialises SHMBUS_IOC_BIND on this handle
@@ -158,6 +167,9 @@ struct shmbus_region {
  * @nr_watches: entries used in @watches
  * @watch_events: wakes seen on watched words since the last read()
  * @watch_wq: poll() and read() wait here
+ * @calls: WAIT, WAKE, WAITV and CMP_REQUEUE ioctls made on the handle, by
+ *	enum shmbus_call, failed ones included: how often a user of the handle
+ *	entered the kernel to sleep or to wake (fdinfo)
  */
 struct shmbus_handle {
 	struct mutex bind_lock;	/* serialises bind and owner id */
@@ -172,6 +184,7 @@ struct shmbus_handle {
 	unsigned int nr_watches;
 	atomic64_t watch_events;
 	wait_queue_head_t watch_wq;
+	atomic_long_t calls[SHMBUS_NR_CALLS];
 };
 
 /* The lock over names, namespaces, users, the list of regions and totals. */
