@@ -3,16 +3,24 @@
  * libshmbus: shared-memory regions and process-shared synchronisation over
  * /dev/shmbus.
  *
- * Two layers, each usable alone:
+ * Three layers, each usable alone:
  *
  * 1. Handles (shmbus_bind() ... shmbus_reopen()): one function per ioctl of
  *    <linux/shmbus.h> on a file descriptor, for programs that want the uapi
  *    and nothing more.
  * 2. Regions (struct shmbus_region): create or open by name, anonymous
  *    regions, map and unmap, info, unlink, close.  Thread-safe.
+ * 3. Primitives that live inside a mapped region: mutex (robust,
+ *    error-checking), condition variable, semaphore, rwlock, barrier and
+ *    event.  Plain structs without pointers, initialised in place by one
+ *    process and used by every process that maps the region, at any
+ *    address.  Uncontended operations make no system call.
  *
  * Errors are values: every function that can fail returns a negative errno
  * value (-EINVAL, ...) and leaves errno alone as its result, like liburing.
+ * Timed calls take an absolute time on CLOCK_MONOTONIC, CLOCK_REALTIME or
+ * CLOCK_BOOTTIME; a time already past gives -ETIMEDOUT once the object
+ * could not be taken at once, a tv_nsec outside 0..999999999 gives -EINVAL.
  */
 #ifndef LIBSHMBUS_H
 #define LIBSHMBUS_H
@@ -147,6 +155,7 @@ int shmbus_region_unlink(const struct shmbus_region *r);
  * @prot: PROT_READ, or PROT_READ | PROT_WRITE
  * @addr: the address the mapping got
  *
+ * Primitives of section 3 work only inside mappings made by this call.
  * Return: 0, or -errno (-EINVAL for a range outside the region, -EACCES for
  * a writable mapping of a read-only region, ...).
  */
@@ -180,6 +189,206 @@ int shmbus_region_close(struct shmbus_region *r);
  * per-thread handles of this process.  Return: 0, or -errno.
  */
 int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls);
+
+/* ------------------------------------------------------------------------
+ * 3. Primitives inside a region.
+ *
+ * Each is a fixed-size, aligned struct with no pointers, placed anywhere in
+ * a writable mapping made by shmbus_region_map() (-EINVAL elsewhere, or
+ * when misaligned; -EBADF in a read-only mapping).  One process initialises
+ * it in place with its _init(); every process mapping the region uses it
+ * from then on, at whatever address.  Each starts with a magic word naming
+ * its type and layout version: an object never initialised, of another
+ * type or overwritten gives -EINVAL instead of a crash or a hang.  The
+ * structs' contents are private; do not copy them.
+ *
+ * Fast paths (an uncontended lock or unlock, a post, a trywait, an event
+ * check) touch only the object.  Contended paths spin briefly (not on a
+ * single CPU) and then sleep in the kernel on words of the object.
+ * ------------------------------------------------------------------------ */
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define SHMBUS_ALIGNED(n) alignas(n)
+#else
+#define SHMBUS_ALIGNED(n) _Alignas(n)
+#endif
+
+/**
+ * struct shmbus_mutex - robust, error-checking mutex; 32 bytes, 16-aligned
+ *
+ * Owned by a thread, as a pthread mutex: two threads of one process
+ * contend.  When its owner dies (its thread exits or its process is
+ * killed) the next locker gets -EOWNERDEAD with the mutex held, and either
+ * calls shmbus_mutex_consistent() or leaves it unusable
+ * (-ENOTRECOVERABLE for everyone) by unlocking.  Ownership is the
+ * module's robust-lock owner id of a per-thread, per-region handle.
+ */
+struct shmbus_mutex {
+	SHMBUS_ALIGNED(16) uint32_t opaque[8];
+};
+
+/** shmbus_mutex_init() - initialise an unlocked mutex in place: 0, or -errno. */
+int shmbus_mutex_init(struct shmbus_mutex *m);
+/**
+ * shmbus_mutex_lock() - lock, sleeping as long as it takes
+ *
+ * Return: 0; -EOWNERDEAD (locked; the previous owner died holding it);
+ * -ENOTRECOVERABLE; -EDEADLK if the caller holds it; -EINVAL; -EBADF;
+ * -ENOSPC when the thread holds the module's max_robust_words mutexes of
+ * this region at once; -EMFILE or -ENOMEM for its per-thread handle.
+ */
+int shmbus_mutex_lock(struct shmbus_mutex *m);
+/** shmbus_mutex_trylock() - as shmbus_mutex_lock(), -EBUSY instead of sleeping. */
+int shmbus_mutex_trylock(struct shmbus_mutex *m);
+/** shmbus_mutex_timedlock() - as shmbus_mutex_lock(), -ETIMEDOUT at @abstime on @clock. */
+int shmbus_mutex_timedlock(struct shmbus_mutex *m, clockid_t clock,
+			   const struct timespec *abstime);
+/**
+ * shmbus_mutex_unlock() - unlock
+ *
+ * Return: 0; -EPERM if the calling thread does not hold it; -EINVAL.
+ */
+int shmbus_mutex_unlock(struct shmbus_mutex *m);
+/**
+ * shmbus_mutex_consistent() - mark state protected by @m repaired
+ *
+ * After -EOWNERDEAD, by the thread holding it.  Return: 0, or -EINVAL when
+ * the caller does not hold it or it is not in the owner-died state.
+ */
+int shmbus_mutex_consistent(struct shmbus_mutex *m);
+
+/**
+ * struct shmbus_cond - condition variable; 32 bytes, 16-aligned
+ *
+ * Used with one shmbus_mutex of the same region at a time.  broadcast
+ * wakes one waiter and moves the others onto the mutex (CMP_REQUEUE): they
+ * wake one by one as it is unlocked, without a thundering herd.
+ */
+struct shmbus_cond {
+	SHMBUS_ALIGNED(16) uint32_t opaque[8];
+};
+
+/** shmbus_cond_init() - initialise in place: 0, or -errno. */
+int shmbus_cond_init(struct shmbus_cond *c);
+/**
+ * shmbus_cond_wait() - unlock @m, sleep until signalled, lock @m again
+ *
+ * May return 0 without a signal (spuriously), as pthread_cond_wait() may.
+ * Return: 0; the errors of shmbus_mutex_lock() from relocking, among them
+ * -EOWNERDEAD (@m is held); -EPERM if @m is not held; -EINVAL if @m is in
+ * another region.  Waiting with two mutexes on @c at once is undefined, as
+ * with pthread (broadcast then wakes waiters instead of moving them).
+ */
+int shmbus_cond_wait(struct shmbus_cond *c, struct shmbus_mutex *m);
+/** shmbus_cond_timedwait() - as shmbus_cond_wait(), -ETIMEDOUT at @abstime (@m held again). */
+int shmbus_cond_timedwait(struct shmbus_cond *c, struct shmbus_mutex *m,
+			  clockid_t clock, const struct timespec *abstime);
+/** shmbus_cond_signal() - wake one waiter, if any: 0, or -errno. */
+int shmbus_cond_signal(struct shmbus_cond *c);
+/** shmbus_cond_broadcast() - wake every waiter: 0, or -errno. */
+int shmbus_cond_broadcast(struct shmbus_cond *c);
+
+/** Largest value of a semaphore, as SEM_VALUE_MAX. */
+#define SHMBUS_SEM_VALUE_MAX 0x7fffffff
+
+/** struct shmbus_sem - counting semaphore, sem_* semantics; 16 bytes, 16-aligned */
+struct shmbus_sem {
+	SHMBUS_ALIGNED(16) uint32_t opaque[4];
+};
+
+/** shmbus_sem_init() - initialise to @value (<= SHMBUS_SEM_VALUE_MAX): 0, or -errno. */
+int shmbus_sem_init(struct shmbus_sem *s, unsigned int value);
+/** shmbus_sem_post() - add one and wake a waiter: 0, -EOVERFLOW at the maximum, -EINVAL. */
+int shmbus_sem_post(struct shmbus_sem *s);
+/** shmbus_sem_wait() - take one, sleeping while zero: 0, -EINTR (a signal), -EINVAL. */
+int shmbus_sem_wait(struct shmbus_sem *s);
+/** shmbus_sem_trywait() - take one if non-zero: 0, -EAGAIN, -EINVAL. */
+int shmbus_sem_trywait(struct shmbus_sem *s);
+/** shmbus_sem_timedwait() - as shmbus_sem_wait(), -ETIMEDOUT at @abstime on @clock. */
+int shmbus_sem_timedwait(struct shmbus_sem *s, clockid_t clock,
+			 const struct timespec *abstime);
+/** shmbus_sem_value() - the current value (>= 0), or -EINVAL. */
+int shmbus_sem_value(struct shmbus_sem *s);
+
+/**
+ * struct shmbus_rwlock - readers-writer lock; 16 bytes, 16-aligned
+ *
+ * Writers are preferred: once a writer waits, new readers wait behind it,
+ * so a stream of readers cannot starve writers.  Not robust, not
+ * recursive for writers.
+ */
+struct shmbus_rwlock {
+	SHMBUS_ALIGNED(16) uint32_t opaque[4];
+};
+
+/** shmbus_rwlock_init() - initialise in place: 0, or -errno. */
+int shmbus_rwlock_init(struct shmbus_rwlock *l);
+/** shmbus_rwlock_rdlock() - share: 0, -EAGAIN (too many readers), -EINVAL. */
+int shmbus_rwlock_rdlock(struct shmbus_rwlock *l);
+/** shmbus_rwlock_tryrdlock() - share if no writer holds or waits: 0, -EBUSY, -EINVAL. */
+int shmbus_rwlock_tryrdlock(struct shmbus_rwlock *l);
+/** shmbus_rwlock_timedrdlock() - as rdlock, -ETIMEDOUT at @abstime. */
+int shmbus_rwlock_timedrdlock(struct shmbus_rwlock *l, clockid_t clock,
+			      const struct timespec *abstime);
+/** shmbus_rwlock_wrlock() - exclude everyone: 0, -EINVAL. */
+int shmbus_rwlock_wrlock(struct shmbus_rwlock *l);
+/** shmbus_rwlock_trywrlock() - exclude if free: 0, -EBUSY, -EINVAL. */
+int shmbus_rwlock_trywrlock(struct shmbus_rwlock *l);
+/** shmbus_rwlock_timedwrlock() - as wrlock, -ETIMEDOUT at @abstime. */
+int shmbus_rwlock_timedwrlock(struct shmbus_rwlock *l, clockid_t clock,
+			      const struct timespec *abstime);
+/** shmbus_rwlock_unlock() - release a read or the write lock: 0, -EPERM if not held, -EINVAL. */
+int shmbus_rwlock_unlock(struct shmbus_rwlock *l);
+
+/** shmbus_barrier_wait()'s result for the one caller that completed a generation. */
+#define SHMBUS_BARRIER_LAST 1
+
+/** struct shmbus_barrier - barrier for a fixed number of parties; 16 bytes, 16-aligned */
+struct shmbus_barrier {
+	SHMBUS_ALIGNED(16) uint32_t opaque[4];
+};
+
+/** shmbus_barrier_init() - for @count (1..2^30) parties: 0, or -errno. */
+int shmbus_barrier_init(struct shmbus_barrier *b, unsigned int count);
+/**
+ * shmbus_barrier_wait() - wait until @count parties have arrived
+ *
+ * Reusable: the next generation starts as the last party arrives.
+ * Return: SHMBUS_BARRIER_LAST for the last arrival, 0 for the others,
+ * -EINVAL.
+ */
+int shmbus_barrier_wait(struct shmbus_barrier *b);
+
+/** shmbus_event_init() flags: stay set until reset (else a wait resets it). */
+#define SHMBUS_EVENT_MANUAL_RESET	0x1
+/** shmbus_event_init() flags: start set. */
+#define SHMBUS_EVENT_SET		0x2
+
+/**
+ * struct shmbus_event - a doorbell; 16 bytes, 16-aligned
+ *
+ * Auto-reset (default): shmbus_event_set() lets exactly one wait through
+ * and the event is reset by it; sets while it is set are not counted.
+ * Manual-reset: set releases every waiter, and later waits pass until
+ * shmbus_event_reset().
+ */
+struct shmbus_event {
+	SHMBUS_ALIGNED(16) uint32_t opaque[4];
+};
+
+/** shmbus_event_init() - initialise with SHMBUS_EVENT_* @flags: 0, or -errno. */
+int shmbus_event_init(struct shmbus_event *e, unsigned int flags);
+/** shmbus_event_set() - set, waking waiters: 0, or -EINVAL. */
+int shmbus_event_set(struct shmbus_event *e);
+/** shmbus_event_reset() - clear: 0, or -EINVAL. */
+int shmbus_event_reset(struct shmbus_event *e);
+/** shmbus_event_wait() - wait until set (auto-reset: and reset it): 0, -EINVAL. */
+int shmbus_event_wait(struct shmbus_event *e);
+/** shmbus_event_trywait() - as wait, -EAGAIN instead of sleeping; no system call. */
+int shmbus_event_trywait(struct shmbus_event *e);
+/** shmbus_event_timedwait() - as wait, -ETIMEDOUT at @abstime on @clock. */
+int shmbus_event_timedwait(struct shmbus_event *e, clockid_t clock,
+			   const struct timespec *abstime);
 
 #ifdef __cplusplus
 }

@@ -88,4 +88,30 @@ static inline uint64_t sb_word_off(const struct sb_ref *ref, const void *word)
 /* The address in this process of region offset @off, if @ref's mapping holds @len bytes there. */
 void *sb_addr_of(const struct sb_ref *ref, uint64_t off, size_t len);
 
+int sb_check_time(clockid_t clock, const struct timespec *abstime);
+int sb_sleep(int fd, uint64_t off, uint32_t expected, uint32_t bitset,
+	     clockid_t clock, const struct timespec *abstime);
+int sb_wake(int fd, uint64_t off, uint32_t count, uint32_t bitset);
+unsigned int sb_spin_limit(void);
+void sb_cpu_relax(void);
+
+/* struct shmbus_mutex inside: mutex.c explains the protocol. */
+struct sb_mutex {
+	atomic_uint magic;
+	atomic_uint word;
+	atomic_uint state;
+	atomic_uint spin;	/* adaptive spin estimate, a hint only */
+	uint32_t reserved[4];
+};
+
+int sb_mutex_get(struct shmbus_mutex *pub, struct sb_mutex **out, struct sb_ref **ref);
+int sb_mutex_acquire(struct sb_mutex *m, struct sb_ref *ref, bool waiters, bool try,
+		     clockid_t clock, const struct timespec *abstime);
+bool sb_mutex_held(struct sb_mutex *m, struct sb_ref *ref);
+int sb_mutex_unlock_held(struct sb_mutex *m, struct sb_ref *ref);
+bool sb_mutex_valid(struct sb_mutex *m);
+
+#define SB_MAGIC(a, b, c, v) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(v))
+
 #endif /* LIBSHMBUS_INTERNAL_H */
