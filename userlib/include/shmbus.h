@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <linux/shmbus.h>
@@ -209,8 +210,10 @@ int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls);
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define SHMBUS_ALIGNED(n) alignas(n)
-#else
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define SHMBUS_ALIGNED(n) _Alignas(n)
+#else
+#define SHMBUS_ALIGNED(n) __attribute__((aligned(n)))
 #endif
 
 /**
