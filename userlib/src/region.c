@@ -17,6 +17,7 @@
  * fork bumps sb_gen, so a cached entry never outlives its mapping.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,9 +374,11 @@ int shmbus_region_open(const char *name, uint64_t size, uint32_t flags,
 			return -ENAMETOOLONG;
 		strcpy(b.name, name);
 	}
-	fd = shmbus_open_device();
+	/* A read-only region needs only a read-only open of the device. */
+	fd = open(SHMBUS_DEVICE_PATH,
+		  (flags & SHMBUS_BIND_RDONLY ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	ret = shmbus_bind(fd, &b);
 	if (!ret)
 		ret = sb_region_new(fd, out);

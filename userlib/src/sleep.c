@@ -48,14 +48,16 @@ int sb_sleep(int fd, uint64_t off, uint32_t expected, uint32_t bitset,
 	     clockid_t clock, const struct timespec *abstime)
 {
 	struct shmbus_wait w = { .offset = off, .expected = expected, .bitset = bitset };
+	long long sec;
 
 	if (abstime) {
-		if (abstime->tv_sec < 0)
+		sec = abstime->tv_sec;	/* 32 bits on some ABIs */
+		if (sec < 0)
 			return -ETIMEDOUT;
 		w.flags = SHMBUS_WAIT_ABSOLUTE | sb_clock_flag(clock);
 		/* Beyond the kernel's range (year 2262): no timeout at all. */
-		if (abstime->tv_sec < LLONG_MAX / NSEC_PER_SEC - 1)
-			w.timeout_ns = abstime->tv_sec * NSEC_PER_SEC + abstime->tv_nsec;
+		if (sec < LLONG_MAX / NSEC_PER_SEC - 1)
+			w.timeout_ns = sec * NSEC_PER_SEC + abstime->tv_nsec;
 		else
 			w.flags = 0;
 	}
