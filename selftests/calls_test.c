@@ -98,7 +98,7 @@ TEST_F(calls, other_ioctls_not_counted)
 	long long n[NR_CALLS];
 	int i;
 
-	EXPECT_EQ(0, shmbus_region_info(self->fd, &info));
+	EXPECT_EQ(0, region_info(self->fd, &info));
 	EXPECT_EQ(-ENOTTY, shmbus_ioctl(self->fd, _IO(SHMBUS_IOC_MAGIC, 0x7f), NULL));
 	EXPECT_EQ(-EFAULT, shmbus_ioctl(self->fd, SHMBUS_IOC_WATCH, NULL));
 	EXPECT_LT(0, shmbus_owner_id(self->fd));

@@ -253,7 +253,7 @@ static void binder(struct victim *v)
 		if (below(&v->rng, 2))
 			close(fd2);
 		if (name[0] && below(&v->rng, 2))
-			shmbus_unlink_name(name);
+			shmbus_unlink(name);
 		if (below(&v->rng, 2))
 			munmap(map, v->pg);
 		close(fd);
@@ -419,7 +419,7 @@ static void unlink_pool(FIXTURE_DATA(chaos) *self)
 
 	for (i = 0; i < NR_POOL; i++) {
 		snprintf(name, sizeof(name), "%.50s%d", self->pool, i);
-		shmbus_unlink_name(name);
+		shmbus_unlink(name);
 	}
 }
 
@@ -430,7 +430,7 @@ FIXTURE_TEARDOWN(chaos)
 	if (self->fd >= 0)
 		close(self->fd);
 	shmbus_ensure_loaded();
-	shmbus_unlink_name(self->name);
+	shmbus_unlink(self->name);
 	unlink_pool(self);
 }
 
@@ -461,7 +461,7 @@ static unsigned int check_round(struct __test_metadata *_metadata, FIXTURE_DATA(
 		*word = 0;
 	}
 	unlink_pool(self);
-	EXPECT_EQ(0, shmbus_region_info(self->fd, &info));
+	EXPECT_EQ(0, region_info(self->fd, &info));
 	EXPECT_EQ(0, info.waiters) TH_LOG("round %u", round);
 	EXPECT_EQ(1, info.handles) TH_LOG("round %u", round);
 	EXPECT_EQ(1, info.mappings) TH_LOG("round %u", round);
@@ -547,7 +547,7 @@ TEST_F_TIMEOUT(chaos, kill_at_random_points, CHAOS_SECONDS + 90)
 	self->map = MAP_FAILED;
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_EQ(0, shmbus_unlink_name(self->name));
+	EXPECT_EQ(0, shmbus_unlink(self->name));
 	EXPECT_EQ(self->regions, shmbus_stat("regions"));
 	EXPECT_EQ(self->pages, shmbus_stat("pages"));
 	munmap(sh, sizeof(*sh));
@@ -580,9 +580,9 @@ TEST_F_TIMEOUT(chaos, load_unload_cycles, 900)
 		map = mmap(NULL, 2 * self->pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, map) TH_LOG("cycle %d", i);
 		map[self->pg] = i;
-		ASSERT_EQ(0, shmbus_region_info(fd, &info));
+		ASSERT_EQ(0, region_info(fd, &info));
 		EXPECT_EQ(1, info.pages) TH_LOG("cycle %d", i);
-		EXPECT_EQ(0, shmbus_unlink_name(self->name));
+		EXPECT_EQ(0, shmbus_unlink(self->name));
 		close(fd);
 		EXPECT_EQ(-EWOULDBLOCK, shmbus_unload()) TH_LOG("cycle %d", i);
 		EXPECT_EQ(1, shmbus_stat("regions"));

@@ -110,7 +110,7 @@ FIXTURE_TEARDOWN(fi)
 		munmap(self->map, self->size);
 	if (self->fd >= 0)
 		close(self->fd);
-	shmbus_unlink_name(self->name);
+	shmbus_unlink(self->name);
 	if (self->nth >= 0)
 		close(self->nth);
 	/* Restore in reverse: the filters only once the probabilities are back. */
@@ -203,18 +203,18 @@ static void bind_create(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *sel
 		ret = INJECT(n, ioctl(fd, SHMBUS_IOC_BIND, &b));
 		EXPECT_TRUE(shmbus_fi_injected_ok(ret, FI_BIND)) TH_LOG("fault %u: %s", n, strerror(-ret));
 		if (ret) {
-			EXPECT_EQ(-ENXIO, shmbus_region_info(fd, &i)) TH_LOG("fault %u: bound after %s", n,
+			EXPECT_EQ(-ENXIO, region_info(fd, &i)) TH_LOG("fault %u: bound after %s", n,
 							    strerror(-ret));
 			if (*name)
-				EXPECT_EQ(-ENOENT, shmbus_unlink_name(name));
+				EXPECT_EQ(-ENOENT, shmbus_unlink(name));
 		} else {
-			ASSERT_EQ(0, shmbus_region_info(fd, &i));
+			ASSERT_EQ(0, region_info(fd, &i));
 			EXPECT_EQ(self->size, i.size);
 			EXPECT_EQ(1, i.handles);
 			EXPECT_EQ(0, i.pages);
 			EXPECT_EQ(self->regions + 1, shmbus_stat("regions"));
 			if (*name)
-				EXPECT_EQ(0, shmbus_unlink_name(name));
+				EXPECT_EQ(0, shmbus_unlink(name));
 		}
 		close(fd);
 		expect_clean(_metadata, self, n);
@@ -260,7 +260,7 @@ TEST_F(fi, waitv)
 		if (ret != -ETIMEDOUT)
 			EXPECT_TRUE(shmbus_fi_injected_ok(ret, FI_ALLOC))
 				TH_LOG("fault %u: %ld %s", n, ret, strerror(-ret));
-		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
+		ASSERT_EQ(0, region_info(self->fd, &i));
 		EXPECT_EQ(0, i.waiters) TH_LOG("fault %u", n);
 		EXPECT_EQ(0, ioctl(self->fd, SHMBUS_IOC_WAKE, &k)) TH_LOG("fault %u", n);
 		if (!self->fired)
@@ -394,7 +394,7 @@ TEST_F(fi, reopen)
 		next = next_fd();
 		fd = INJECT(n, ioctl(self->fd, SHMBUS_IOC_REOPEN));
 		EXPECT_TRUE(shmbus_fi_injected_ok(fd, FI_FILE)) TH_LOG("fault %u: %s", n, strerror(-fd));
-		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
+		ASSERT_EQ(0, region_info(self->fd, &i));
 		if (fd >= 0) {
 			EXPECT_EQ(2, i.handles);
 			close(fd);

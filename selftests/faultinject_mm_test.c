@@ -146,7 +146,7 @@ FIXTURE_TEARDOWN(fi)
 		munmap(self->map, self->size);
 	if (self->fd >= 0)
 		close(self->fd);
-	shmbus_unlink_name(self->name);
+	shmbus_unlink(self->name);
 	if (self->nth >= 0)
 		close(self->nth);
 	/* Restore in reverse: the filters only once the probabilities are back. */
@@ -385,7 +385,7 @@ TEST_F(fi, page_fault)
 	ASSERT_EQ(0, touch((volatile __u32 *)self->map, 1));
 	FOR_EACH_FAULT(n) {
 		ASSERT_EQ(0, madvise(self->map + pg, pg, MADV_REMOVE));
-		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
+		ASSERT_EQ(0, region_info(self->fd, &i));
 		ASSERT_EQ(1, i.pages);
 		shmbus_fi_nth_arm(self->nth, n);
 		sig = touch(word, n);
@@ -396,7 +396,7 @@ TEST_F(fi, page_fault)
 			EXPECT_EQ(0, touch(word, n));
 		}
 		EXPECT_EQ(n, *word);
-		ASSERT_EQ(0, shmbus_region_info(self->fd, &i));
+		ASSERT_EQ(0, region_info(self->fd, &i));
 		EXPECT_EQ(2, i.pages) TH_LOG("fault %u", n);
 		if (!self->fired)
 			break;
@@ -602,7 +602,7 @@ TEST_F_TIMEOUT(fi, random_failslab_and_page_alloc, RANDOM_SECONDS * 3)
 	       r->sigbus);
 	for (i = 0; i < RANDOM_NAMES; i++) {
 		snprintf(name, sizeof(name), "%s-%u", tag, i);
-		shmbus_unlink_name(name);
+		shmbus_unlink(name);
 	}
 	expect_clean(_metadata, self, 0);
 	munmap(r, sizeof(*r));

@@ -402,7 +402,7 @@ TEST_F_TIMEOUT(fuzz, random_operations, TIMEOUT_S)
 		TH_LOG("stopped early: the time limit came first");
 
 	for (i = 0; i < NR_NAMES; i++) {
-		int err = shmbus_unlink_name(sh->names[i]);
+		int err = shmbus_unlink(sh->names[i]);
 
 		EXPECT_TRUE(!err || err == -ENOENT) TH_LOG("unlink %s: %d", sh->names[i], err);
 	}

@@ -49,7 +49,7 @@ static void region_destroy(struct region *r)
 		munmap(r->map, r->size);
 	if (r->fd >= 0) {
 		close(r->fd);
-		shmbus_unlink_name(r->name);
+		shmbus_unlink(r->name);
 	}
 	region_init(r);
 }

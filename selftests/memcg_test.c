@@ -172,7 +172,7 @@ static void __attribute__((noreturn)) child_main(int cmd, int ack, const struct 
 		goto out;
 	await(cmd);
 out:
-	shmbus_unlink_name(c.name);
+	shmbus_unlink(c.name);
 	_exit(0);
 }
 

@@ -91,7 +91,7 @@ static int bind_and_undo(const char *name, __u32 flags)
 		return fd;
 	close(fd);
 	if (flags & SHMBUS_BIND_CREATE)
-		shmbus_unlink_name(name);
+		shmbus_unlink(name);
 	return 0;
 }
 
@@ -107,7 +107,7 @@ static int try_open(const char *name)
 
 static int try_unlink(const char *name)
 {
-	return shmbus_unlink_name(name);
+	return shmbus_unlink(name);
 }
 
 /* BIND with CREATE of a name holding a forbidden byte is EINVAL: nothing is made. */
@@ -155,7 +155,7 @@ TEST(bind_accepts_every_allowed_byte)
 			note(report, bad++, name[len - 1], AT_END, fd);
 		if (fd >= 0) {
 			close(fd);
-			shmbus_unlink_name(name);
+			shmbus_unlink(name);
 		}
 	}
 	EXPECT_EQ(0, bad) TH_LOG("refused or not listed as made, by last byte:%s", report);
@@ -203,7 +203,7 @@ static void __attribute__((noinline)) attempt_undo(struct attempt *a)
 	if (a->fd < 0)
 		return;
 	close(a->fd);
-	shmbus_unlink_name(a->name);
+	shmbus_unlink(a->name);
 }
 
 /*

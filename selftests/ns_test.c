@@ -163,7 +163,7 @@ TEST_F(ns, names_of_live_namespace_stay)
 			close(fd);
 		}
 		if (!ret)
-			ret = shmbus_unlink_name(self->name) ? 5 : 0;
+			ret = shmbus_unlink(self->name) ? 5 : 0;
 		close(gate[1]);
 		waitpid(keeper, NULL, 0);
 		_exit(ret);

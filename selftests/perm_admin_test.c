@@ -88,7 +88,7 @@ static int child_unlink(void *arg)
 {
 	struct req *req = arg;
 
-	return -shmbus_unlink_name(req->name);
+	return -shmbus_unlink(req->name);
 }
 
 /* A read-write handle on req->name for CHMOD or CHOWN, or -errno. */
@@ -221,7 +221,7 @@ TEST_F(perm, cap_sys_admin_changes_any_region)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, shmbus_chmod(fd, 0644));
 	EXPECT_EQ(0, shmbus_chown(fd, USER, USER));
-	EXPECT_EQ(0, shmbus_unlink_name(name));
+	EXPECT_EQ(0, shmbus_unlink(name));
 	EXPECT_EQ(-ENOENT, probe(name, SHMBUS_BIND_RDONLY));
 }
 
@@ -328,7 +328,7 @@ TEST(unlink_missing_enoent)
 	char name[SHMBUS_NAME_MAX];
 
 	shmbus_unique_name(name, "never-created");
-	EXPECT_EQ(-ENOENT, shmbus_unlink_name(name));
+	EXPECT_EQ(-ENOENT, shmbus_unlink(name));
 }
 
 /* UNLINK of a name with no NUL in its 64 bytes is ENAMETOOLONG. */

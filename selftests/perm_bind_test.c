@@ -302,7 +302,7 @@ static int child_create_own(void *arg)
 	memset(&info, 0, sizeof(info));
 	err = shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info);
 	req->id = info.id;
-	shmbus_unlink_name(req->name);
+	shmbus_unlink(req->name);
 	close(fd);
 	return err ? CHILD_BROKEN : 0;
 }
@@ -338,7 +338,7 @@ static int child_list_regions(void *arg)
 	req->result[1] = shmbus_regions_lists(req->name);
 	set_step(&req->step, 1);
 	wait_step(&req->step, 2);
-	shmbus_unlink_name(req->other);
+	shmbus_unlink(req->other);
 	close(fd);
 	return 0;
 }

@@ -110,7 +110,7 @@ FIXTURE_TEARDOWN(tenants)
 	while (self->nr_fds)
 		close(self->fds[--self->nr_fds]);
 	while (self->nr_names)
-		shmbus_unlink_name(self->names[--self->nr_names]);
+		shmbus_unlink(self->names[--self->nr_names]);
 	for (i = 0; i < NR_PARAMS; i++)
 		if (self->saved[i] >= 0)
 			set_param(i, self->saved[i]);
@@ -260,7 +260,7 @@ TEST_F(tenants, ns_column_names_own_namespace)
 	char ns[32];
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_regions_lookup(shmbus_region_id(fd), "ns", ns, sizeof(ns)));
+	ASSERT_EQ(0, shmbus_regions_lookup(region_id_of(fd), "ns", ns, sizeof(ns)));
 	EXPECT_EQ(shmbus_ns_inode("ipc"), strtoull(ns, NULL, 10)) TH_LOG("ns column %s", ns);
 }
 
@@ -288,7 +288,7 @@ TEST_F(tenants, private_ns_root_lists_own_namespace_only)
 	child_ns_with_region(_metadata, self, 1, in_new_ipc_ns);
 	ASSERT_EQ(1, peer_lists(c2, c2->page->id)) TH_LOG("a namespace does not see its own region");
 	EXPECT_EQ(0, peer_lists(c2, c1->page->id)) TH_LOG("sees another namespace's region");
-	EXPECT_EQ(0, peer_lists(c2, shmbus_region_id(fd))) TH_LOG("sees the host's region");
+	EXPECT_EQ(0, peer_lists(c2, region_id_of(fd))) TH_LOG("sees the host's region");
 }
 
 /* UNLINK as root in the initial namespace: 0, or -errno. */
@@ -353,7 +353,7 @@ TEST_F(tenants, unlink_unknown_namespace_enoent)
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENOENT, host_unlink(self->names[0], shmbus_ns_inode("mnt"), 0));
-	EXPECT_EQ(1, shmbus_regions_lists_id(shmbus_region_id(fd))) TH_LOG("the name is gone");
+	EXPECT_EQ(1, shmbus_regions_lists_id(region_id_of(fd))) TH_LOG("the name is gone");
 }
 
 /* UNLINK of a name a private namespace does not hold, by its inode, is ENOENT. */
@@ -481,7 +481,7 @@ static __u64 host_anon_id(FIXTURE_DATA(tenants) *self)
 	if (fd < 0)
 		return 0;
 	self->fds[self->nr_fds++] = fd;
-	return shmbus_region_id(fd);
+	return region_id_of(fd);
 }
 
 static void expect_no_progression(struct __test_metadata *_metadata, const __u64 id[3])

@@ -128,7 +128,7 @@ FIXTURE_TEARDOWN(tenants)
 	while (self->nr_fds)
 		close(self->fds[--self->nr_fds]);
 	while (self->nr_names)
-		shmbus_unlink_name(self->names[--self->nr_names]);
+		shmbus_unlink(self->names[--self->nr_names]);
 	for (i = 0; i < NR_PARAMS; i++)
 		if (self->saved[i] >= 0)
 			set_param(i, self->saved[i]);

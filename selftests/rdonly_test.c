@@ -132,7 +132,7 @@ FIXTURE_SETUP(remap)
 	ASSERT_LE(0, self->rw) TH_LOG("create: %s", strerror(-self->rw));
 	self->ro = open_rdonly(name, variant->oflags);
 	/* The handles keep the region: no name is left behind if setup fails. */
-	unlinked = shmbus_unlink_name(name);
+	unlinked = shmbus_unlink(name);
 	ASSERT_LE(0, self->ro) TH_LOG("bind RDONLY: %s", strerror(-self->ro));
 	ASSERT_EQ(0, unlinked);
 	self->data = mmap(NULL, self->size, RW, MAP_SHARED, self->rw, 0);
@@ -207,7 +207,7 @@ TEST(remap_split_vmas_counted)
 	ASSERT_EQ(0, remap(p + pg, pg, 0));
 	vmas = vmas_in(p, 3 * pg);
 	ASSERT_LE(2, vmas) TH_LOG("remap_file_pages did not split the mapping");
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(vmas, info.mappings);
 	munmap(p, 3 * pg);
 	close(fd);
@@ -227,7 +227,7 @@ TEST(remap_vma_holds_region)
 	fd = shmbus_open_bound(name, 2 * pg, CREATE_EXCL, 0600);
 	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(-fd));
 	/* Unlinked at once: after close() only mappings can keep the region. */
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	p = mmap(NULL, 2 * pg, RW, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, remap(p, pg, 1));
@@ -287,7 +287,7 @@ FIXTURE_SETUP(region)
 	ASSERT_LE(0, self->a) TH_LOG("create: %s", strerror(-self->a));
 	self->b = shmbus_open_bound(name, 0, 0, 0);
 	self->ro = open_rdonly(name, O_RDWR);
-	unlinked = shmbus_unlink_name(name);
+	unlinked = shmbus_unlink(name);
 	ASSERT_LE(0, self->b) TH_LOG("bind: %s", strerror(-self->b));
 	ASSERT_LE(0, self->ro) TH_LOG("bind RDONLY: %s", strerror(-self->ro));
 	ASSERT_EQ(0, unlinked);
@@ -583,7 +583,7 @@ TEST_F(region, rdonly_keeps_other_word_commands)
 	EXPECT_EQ(-EAGAIN, shmbus_ioctl(self->ro, SHMBUS_IOC_WAITV, &v));
 	EXPECT_EQ(0, shmbus_ioctl(self->ro, SHMBUS_IOC_WATCH, &w));
 	EXPECT_EQ(0, shmbus_ioctl(self->ro, SHMBUS_IOC_UNWATCH, &u));
-	EXPECT_EQ(0, shmbus_region_info(self->ro, &info));
+	EXPECT_EQ(0, region_info(self->ro, &info));
 	fd = shmbus_ioctl(self->ro, SHMBUS_IOC_REOPEN, NULL);
 	EXPECT_LE(0, fd) TH_LOG("REOPEN: %s", strerror(-fd));
 	if (fd >= 0)

@@ -39,7 +39,7 @@ FIXTURE_TEARDOWN(region)
 
 	shmbus_ensure_loaded();
 	for (i = 0; i < self->nr_names; i++)
-		shmbus_unlink_name(self->names[i]);
+		shmbus_unlink(self->names[i]);
 }
 
 /* A region name unique to this test, "rt<pid>-<tag>", unlinked at teardown. */
@@ -203,7 +203,7 @@ TEST_F(region, bind_size_rounded_up_to_page)
 		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", sizes[i][0], strerror(-fd));
 		EXPECT_EQ(sizes[i][1], b.size) TH_LOG("size %llu", sizes[i][0]);
 		close(fd);
-		ASSERT_EQ(0, shmbus_unlink_name(name));
+		ASSERT_EQ(0, shmbus_unlink(name));
 	}
 }
 
@@ -409,7 +409,7 @@ TEST_F(region, bind_twice_ebusy)
 	EXPECT_EQ(-EBUSY, shmbus_bind(fd, &again));
 	shmbus_bind_init(&again, second, page_size(), CREATE_EXCL, 0600);
 	EXPECT_EQ(-EBUSY, shmbus_bind(fd, &again));
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(b.id, info.id);
 	close(fd);
 }
@@ -460,7 +460,7 @@ TEST_F(region, bind_race_one_wins_others_ebusy)
 			pthread_join(tid[i], NULL);
 			won += r[i].ret == 0;
 			busy += r[i].ret == -EBUSY;
-			shmbus_unlink_name(r[i].name);
+			shmbus_unlink(r[i].name);
 		}
 		pthread_barrier_destroy(&barrier);
 		close(fd);
@@ -483,7 +483,7 @@ TEST_F(region, bind_ids_distinct)
 	fc = shmbus_create(c, page_size(), &bc);
 	ASSERT_LE(0, fc);
 	close(fa);
-	ASSERT_EQ(0, shmbus_unlink_name(a));
+	ASSERT_EQ(0, shmbus_unlink(a));
 	fd = shmbus_create(a, page_size(), &bd);
 	ASSERT_LE(0, fd);
 	EXPECT_NE(0, ba.id);
@@ -549,7 +549,7 @@ TEST(unbound_handle_ioctls_enxio)
 	int fd = shmbus_dev_open(O_RDWR);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENXIO, shmbus_region_info(fd, &info));
+	EXPECT_EQ(-ENXIO, region_info(fd, &info));
 	errno = 0;
 	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_CHMOD, &chmod_args));
 	EXPECT_EQ(ENXIO, errno);

@@ -108,7 +108,7 @@ FIXTURE_TEARDOWN(region)
 
 	shmbus_ensure_loaded();
 	for (i = 0; i < self->nr_names; i++)
-		shmbus_unlink_name(self->names[i]);
+		shmbus_unlink(self->names[i]);
 }
 
 /* A region name unique to this test, "rt<pid>-<tag>", unlinked at teardown. */
@@ -243,7 +243,7 @@ TEST_F(region, info_id_size_name)
 	int fd = shmbus_create(name, 5 * page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(b.id, info.id);
 	EXPECT_EQ(5 * page_size(), info.size);
 	EXPECT_EQ(0, memcmp(b.name, info.name, SHMBUS_NAME_MAX))
@@ -261,7 +261,7 @@ TEST_F(region, info_owner_creator_mode)
 	shmbus_bind_init(&b, new_name(self, "owner"), page_size(), CREATE_EXCL, 0640);
 	fd = shmbus_bind_new(O_RDWR, &b);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(geteuid(), info.uid);
 	EXPECT_EQ(getegid(), info.gid);
 	EXPECT_EQ(geteuid(), info.cuid);
@@ -278,7 +278,7 @@ TEST_F(region, info_flags_named_zero)
 	int fd = shmbus_create(new_name(self, "flags"), page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(0, info.flags);
 	close(fd);
 }
@@ -291,7 +291,7 @@ TEST(info_flags_anonymous)
 	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(SHMBUS_INFO_ANONYMOUS | SHMBUS_INFO_UNLINKED, info.flags);
 	EXPECT_EQ(0, info.name[0]);
 	close(fd);
@@ -308,9 +308,9 @@ TEST_F(region, info_flags_rdonly_handle)
 	ASSERT_LE(0, fd);
 	ro = shmbus_open_region(name, SHMBUS_BIND_RDONLY, &b);
 	ASSERT_LE(0, ro);
-	ASSERT_EQ(0, shmbus_region_info(ro, &info));
+	ASSERT_EQ(0, region_info(ro, &info));
 	EXPECT_EQ(SHMBUS_INFO_RDONLY, info.flags);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(0, info.flags);
 	close(ro);
 	close(fd);
@@ -327,12 +327,12 @@ TEST(info_pages_counts_touched)
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, 8 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(0, info.pages);
 	p[0] = 1;
 	p[3 * page_size() + 5] = 1;
 	p[8 * page_size() - 1] = 1;
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(3, info.pages);
 	munmap(p, 8 * page_size());
 	close(fd);
@@ -347,7 +347,7 @@ TEST(info_pad_reserved_zero)
 	int fd = shmbus_anon_region(page_size(), &b);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(0, info.pad);
 	EXPECT_EQ(0, info.waiters);
 	EXPECT_EQ(0, memcmp(zero, info.reserved, sizeof(zero)));
@@ -476,7 +476,7 @@ TEST_F(region, proc_stats_regions_bytes)
 	EXPECT_EQ(regions + 1, shmbus_stat("regions"));
 	EXPECT_EQ(bytes + 3 * page_size(), shmbus_stat("bytes"));
 	close(fd);
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	EXPECT_EQ(regions, shmbus_stat("regions"));
 	EXPECT_EQ(bytes, shmbus_stat("bytes"));
 }

@@ -33,7 +33,7 @@ FIXTURE_TEARDOWN(region)
 
 	shmbus_ensure_loaded();
 	for (i = 0; i < self->nr_names; i++)
-		shmbus_unlink_name(self->names[i]);
+		shmbus_unlink(self->names[i]);
 }
 
 /* A region name unique to this test, "rt<pid>-<tag>", unlinked at teardown. */
@@ -66,7 +66,7 @@ TEST_F(region, close_with_mappings_keeps_region)
 	fill_pattern(p, 2 * page_size(), 5);
 	fd2 = shmbus_open_region(name, 0, &b);
 	ASSERT_LE(0, fd2) TH_LOG("open: %s", strerror(-fd2));
-	ASSERT_EQ(0, shmbus_region_info(fd2, &info));
+	ASSERT_EQ(0, region_info(fd2, &info));
 	EXPECT_EQ(1, info.handles);
 	EXPECT_EQ(1, info.mappings);
 	q = map_shared(fd2, 2 * page_size(), PROT_READ, 0);
@@ -116,7 +116,7 @@ TEST_F(region, freed_with_last_close)
 	ASSERT_NE(MAP_FAILED, p);
 	fill_pattern(p, 2 * page_size(), 11);
 	munmap(p, 2 * page_size());
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	p = map_shared(fd, 2 * page_size(), PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 11));
@@ -140,7 +140,7 @@ TEST_F(region, freed_with_last_munmap)
 	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	close(fd);
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	ASSERT_EQ(before + 1, shmbus_stat("regions"));
 	munmap(p, page_size());
 	EXPECT_EQ(before, shmbus_stat("regions"));
@@ -175,7 +175,7 @@ TEST_F(region, unlink_while_mapped_mapping_works)
 	ASSERT_NE(MAP_FAILED, p);
 	fill_pattern(p, 2 * page_size(), 6);
 	close(fd);
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 6));
 	fill_pattern(p, 2 * page_size(), 7);
 	EXPECT_EQ(-1, check_pattern(p, 2 * page_size(), 7));
@@ -194,8 +194,8 @@ TEST_F(region, unlink_sets_info_unlinked)
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, shmbus_unlink_name(name));
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, shmbus_unlink(name));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_EQ(SHMBUS_INFO_UNLINKED, info.flags);
 	munmap(p, page_size());
 	close(fd);
@@ -212,9 +212,9 @@ TEST_F(region, unlink_removes_name)
 	ASSERT_LE(0, fd);
 	p = map_shared(fd, page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	EXPECT_EQ(-ENOENT, shmbus_try_bind(name, 0, 0, 0));
-	EXPECT_EQ(-ENOENT, shmbus_unlink_name(name));
+	EXPECT_EQ(-ENOENT, shmbus_unlink(name));
 	munmap(p, page_size());
 	close(fd);
 }
@@ -231,7 +231,7 @@ TEST_F(region, recreate_after_unlink_is_new_region)
 	p = map_shared(fd, 2 * page_size(), RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	fill_pattern(p, 2 * page_size(), 8);
-	ASSERT_EQ(0, shmbus_unlink_name(name));
+	ASSERT_EQ(0, shmbus_unlink(name));
 	fd2 = shmbus_create(name, 2 * page_size(), &b2);
 	ASSERT_LE(0, fd2) TH_LOG("create again: %s", strerror(-fd2));
 	q = map_shared(fd2, 2 * page_size(), RW, 0);

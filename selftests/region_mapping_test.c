@@ -59,7 +59,7 @@ FIXTURE_TEARDOWN(region)
 
 	shmbus_ensure_loaded();
 	for (i = 0; i < self->nr_names; i++)
-		shmbus_unlink_name(self->names[i]);
+		shmbus_unlink(self->names[i]);
 }
 
 /* A region name unique to this test, "rt<pid>-<tag>", unlinked at teardown. */
@@ -336,7 +336,7 @@ TEST_F(region, pages_zero_filled)
 	p = map_shared(fd, size, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, FILL_BYTE, size);
-	ASSERT_EQ(0, shmbus_unlink_name(first));
+	ASSERT_EQ(0, shmbus_unlink(first));
 	munmap(p, size);
 	close(fd);
 	fd = shmbus_create(second, size, &b);

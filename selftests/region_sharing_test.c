@@ -46,7 +46,7 @@ static int peer_reply(int fd)
 
 	if (fd < 0)
 		return PEER_NO_FD;
-	if (shmbus_region_info(fd, &info))
+	if (region_info(fd, &info))
 		return PEER_NO_INFO;
 	p = map_shared(fd, info.size, RW, 0);
 	if (p == MAP_FAILED)
@@ -98,7 +98,7 @@ FIXTURE_TEARDOWN(region)
 
 	shmbus_ensure_loaded();
 	for (i = 0; i < self->nr_names; i++)
-		shmbus_unlink_name(self->names[i]);
+		shmbus_unlink(self->names[i]);
 }
 
 /* A region name unique to this test, "rt<pid>-<tag>", unlinked at teardown. */

@@ -51,7 +51,7 @@ static void region_cleanup(FIXTURE_DATA(robust) *self)
 		close(self->fd);
 	self->fd = -1;
 	if (self->name[0])
-		shmbus_unlink_name(self->name);
+		shmbus_unlink(self->name);
 	self->name[0] = '\0';
 }
 
@@ -322,7 +322,7 @@ TEST_F_TIMEOUT(robust, chaos_kill9, 200)
 	EXPECT_EQ(0, rlock_lock(&l));
 	EXPECT_EQ(c->counter, c->shadow);
 	EXPECT_EQ(0, rlock_unlock(&l));
-	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
+	ASSERT_EQ(0, region_info(self->fd, &info));
 	EXPECT_EQ(0, info.waiters);
 	EXPECT_EQ(1, info.handles);
 	region_cleanup(self);

@@ -45,7 +45,7 @@ static void region_cleanup(FIXTURE_DATA(robust) *self)
 		close(self->fd);
 	self->fd = -1;
 	if (self->name[0])
-		shmbus_unlink_name(self->name);
+		shmbus_unlink(self->name);
 	self->name[0] = '\0';
 }
 
@@ -318,8 +318,8 @@ TEST_F(robust, reopen_same_region)
 	int fd = shmbus_reopen(self->fd);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(self->fd, &orig));
-	ASSERT_EQ(0, shmbus_region_info(fd, &reopened));
+	ASSERT_EQ(0, region_info(self->fd, &orig));
+	ASSERT_EQ(0, region_info(fd, &reopened));
 	EXPECT_EQ(orig.id, reopened.id);
 	close(fd);
 }
@@ -330,10 +330,10 @@ TEST_F(robust, reopen_counts_as_handle)
 	struct shmbus_info before, after;
 	int fd;
 
-	ASSERT_EQ(0, shmbus_region_info(self->fd, &before));
+	ASSERT_EQ(0, region_info(self->fd, &before));
 	fd = shmbus_reopen(self->fd);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(self->fd, &after));
+	ASSERT_EQ(0, region_info(self->fd, &after));
 	EXPECT_EQ(before.handles + 1, after.handles);
 	close(fd);
 }
@@ -348,7 +348,7 @@ TEST_F(robust, reopen_rdonly_stays_rdonly)
 	ASSERT_LE(0, ro);
 	fd = shmbus_reopen(ro);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_TRUE(info.flags & SHMBUS_INFO_RDONLY);
 	errno = 0;
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->size, RW, MAP_SHARED, fd, 0));

@@ -56,7 +56,7 @@ static void region_cleanup(FIXTURE_DATA(robust) *self)
 		close(self->fd);
 	self->fd = -1;
 	if (self->name[0])
-		shmbus_unlink_name(self->name);
+		shmbus_unlink(self->name);
 	self->name[0] = '\0';
 }
 
@@ -416,7 +416,7 @@ TEST_F(robust, uncontended_no_syscall)
 		SKIP(return, "no shmbus events in " TRACEFS);
 	if (read_text(TRACEFS "/tracing_on", on, sizeof(on)) || on[0] != '1')
 		SKIP(return, "tracing is off");
-	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
+	ASSERT_EQ(0, region_info(self->fd, &info));
 	ASSERT_EQ(0, rlock_init(&l, self->fd, self->map, LOCK_OFF));
 	ASSERT_EQ(0, write_text(TRACEFS "/trace", ""));
 	self->tracing = true;

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the shmbus selftests, implemented in util.c (linked
- * into every test binary; util32.o into the 32-bit compat32_test).
+ * Helpers shared by the shmbus selftests, implemented in util*.c (built into
+ * libutil.a, linked into every test binary; libutil32.a, with the library
+ * built -m32 as libshmbus32.a, into the 32-bit compat32_test).
  *
  * One convention throughout: a helper that can fail returns -errno (or the
  * documented sentinel for a lookup, such as -1 for a missing number) and
  * never leaves its answer in errno.  Helpers never use the harness: a test
  * asserts on what they return.
+ *
+ * The calls of one ioctl each come from libshmbus's handle layer
+ * (<shmbus.h>: shmbus_bind(), shmbus_info(), shmbus_unlink(), shmbus_wait(),
+ * shmbus_wake(), ...), which has the same convention; the helpers here
+ * build on it.  Raw ioctl() stays for the tests of the ABI itself.
  */
 #ifndef SHMBUS_SELFTEST_UTIL_H
 #define SHMBUS_SELFTEST_UTIL_H
@@ -27,6 +33,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/shmbus.h>
+#include <shmbus.h>
 
 #define SHMBUS_DEV "/dev/shmbus"
 #define SHMBUS_SYSMOD "/sys/module/shmbus"
@@ -134,18 +141,16 @@ int recv_fd(int sock);
 /* Copy the value of "@key:" in /proc/self/fdinfo/@fd into @val: 0 or -errno. */
 int fdinfo_value(int fd, const char *key, char *val, size_t len);
 
-/* ---- Regions: the region ioctls, each 0 (or a result) or -errno ---- */
+/* ---- Regions: helpers over the handle layer, each 0 (or a result) or -errno ---- */
 
-/* Any ioctl on @fd: its non-negative result, or -errno. */
+/* Any ioctl on @fd (raw ABI checks): its non-negative result, or -errno. */
 int shmbus_ioctl(int fd, unsigned long request, void *arg);
 /* open() of /dev/shmbus with @oflags | O_CLOEXEC: a new unbound handle, or -errno. */
 int shmbus_dev_open(int oflags);
 /* A struct shmbus_bind for @name (truncated to fit), all else zero. */
 void shmbus_bind_init(struct shmbus_bind *b, const char *name, __u64 size,
 		      __u32 flags, __u32 mode);
-/* SHMBUS_IOC_BIND of @b on @fd: 0 or -errno; the results land in *@b. */
-int shmbus_bind(int fd, struct shmbus_bind *b);
-/* BIND @b on a new handle opened @oflags: its fd, or -errno with nothing open. */
+/* shmbus_bind() of @b on a new handle opened @oflags: its fd, or -errno with nothing open. */
 int shmbus_bind_new(int oflags, struct shmbus_bind *b);
 /* What BIND of @b on a new handle opened @oflags answers: 0 or -errno (closed again). */
 int shmbus_bind_result(int oflags, struct shmbus_bind *b);
@@ -161,10 +166,10 @@ int shmbus_anon_region(__u64 size, struct shmbus_bind *b);
 int shmbus_open_region(const char *name, __u32 flags, struct shmbus_bind *b);
 /* A region name unique to this process: "TAG-PID". */
 void shmbus_unique_name(char *name, const char *tag);
-/* SHMBUS_IOC_INFO into *@info poisoned with 0xff first (unfilled fields show): 0 or -errno. */
-int shmbus_region_info(int fd, struct shmbus_info *info);
+/* shmbus_info() into *@info poisoned with 0xff first (unfilled fields show): 0 or -errno. */
+int region_info(int fd, struct shmbus_info *info);
 /* The region's id (INFO), or 0 on failure. */
-__u64 shmbus_region_id(int fd);
+__u64 region_id_of(int fd);
 /* INFO's handles, mappings, waiters and pages of @fd's region, or -errno. */
 long long shmbus_nr_handles(int fd);
 long long shmbus_nr_mappings(int fd);
@@ -172,42 +177,16 @@ long long shmbus_nr_waiters(int fd);
 long long shmbus_nr_pages(int fd);
 /* Poll INFO until @n tasks sleep on @fd's region: 0, -ETIMEDOUT after @timeout_ms, or -errno. */
 int await_waiters(int fd, unsigned int n, int timeout_ms);
-/* SHMBUS_IOC_UNLINK of @req through a fresh unbound handle: 0 or -errno. */
+/* SHMBUS_IOC_UNLINK of the raw @req through a fresh unbound handle: 0 or -errno. */
 int shmbus_unlink_req(const struct shmbus_unlink *req);
-/* SHMBUS_IOC_UNLINK of @name in the caller's namespace: 0 or -errno. */
-int shmbus_unlink_name(const char *name);
-/* SHMBUS_IOC_CHMOD to @mode: 0 or -errno. */
-int shmbus_chmod(int fd, __u32 mode);
-/* SHMBUS_IOC_CHOWN to @uid, @gid (SHMBUS_ID_UNCHANGED to keep one): 0 or -errno. */
-int shmbus_chown(int fd, __u32 uid, __u32 gid);
 
-/* ---- Words: wait, wake, watch and robust locks, each a result or -errno ---- */
+/* ---- Words (wait, wake, watch, robust locks: see <shmbus.h>) ---- */
 
-/* SHMBUS_IOC_WAIT with *@w: 0 (woken) or -errno. */
-int shmbus_wait(int fd, struct shmbus_wait *w);
 /*
- * SHMBUS_IOC_WAIT on the word at @offset while it holds @expected, for at
+ * shmbus_wait() on the word at @offset while it holds @expected, for at
  * most @timeout_ns (relative, CLOCK_MONOTONIC): 0 (woken) or -errno.
  */
 int shmbus_wait_word(int fd, __u64 offset, __u32 expected, __u64 timeout_ns);
-/* SHMBUS_IOC_WAKE of up to @count waiters matching @bitset: the number woken, or -errno. */
-int shmbus_wake(int fd, __u64 offset, __u32 count, __u32 bitset);
-/* SHMBUS_IOC_WAITV with *@v: the index of the entry woken, or -errno. */
-int shmbus_waitv(int fd, struct shmbus_waitv *v);
-/* SHMBUS_IOC_CMP_REQUEUE with *@q: woken + requeued, or -errno. */
-int shmbus_cmp_requeue(int fd, struct shmbus_requeue *q);
-/* SHMBUS_IOC_WATCH of the word at @offset for @bitset: 0 or -errno. */
-int shmbus_watch(int fd, __u64 offset, __u32 bitset);
-/* SHMBUS_IOC_UNWATCH of the word at @offset: 0 or -errno. */
-int shmbus_unwatch(int fd, __u64 offset);
-/* SHMBUS_IOC_OWNER_ID: the handle's owner id, or -errno. */
-int shmbus_owner_id(int fd);
-/* SHMBUS_IOC_LOCK_REGISTER of the word at @offset: 0 or -errno. */
-int shmbus_lock_register(int fd, __u64 offset);
-/* SHMBUS_IOC_LOCK_UNREGISTER of the word at @offset: 0 or -errno. */
-int shmbus_lock_unregister(int fd, __u64 offset);
-/* SHMBUS_IOC_REOPEN: a new handle on the same region, or -errno. */
-int shmbus_reopen(int fd);
 
 /* ---- Data ---- */
 

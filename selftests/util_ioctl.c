@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The selftests' ioctl wrappers (each a result or -errno) and the regions
- * a test made, for its teardown.  See util.h.
+ * The selftests' region helpers over libshmbus's handle layer (each a
+ * result or -errno), the raw ioctl() for ABI checks, and the regions a test
+ * made, for its teardown.  See util.h.
  */
 #define _GNU_SOURCE
 #include <grp.h>
@@ -37,11 +38,6 @@ void shmbus_bind_init(struct shmbus_bind *b, const char *name, __u64 size,
 	b->size = size;
 	b->flags = flags;
 	b->mode = mode;
-}
-
-int shmbus_bind(int fd, struct shmbus_bind *b)
-{
-	return ioctl(fd, SHMBUS_IOC_BIND, b) ? -errno : 0;
 }
 
 int shmbus_bind_new(int oflags, struct shmbus_bind *b)
@@ -116,23 +112,23 @@ void shmbus_unique_name(char *name, const char *tag)
 	snprintf(name, SHMBUS_NAME_MAX, "%s-%d", tag, (int)getpid());
 }
 
-int shmbus_region_info(int fd, struct shmbus_info *info)
+int region_info(int fd, struct shmbus_info *info)
 {
 	memset(info, 0xff, sizeof(*info));
-	return ioctl(fd, SHMBUS_IOC_INFO, info) ? -errno : 0;
+	return shmbus_info(fd, info);
 }
 
-__u64 shmbus_region_id(int fd)
+__u64 region_id_of(int fd)
 {
 	struct shmbus_info info;
 
-	return shmbus_region_info(fd, &info) ? 0 : info.id;
+	return region_info(fd, &info) ? 0 : info.id;
 }
 
 long long shmbus_nr_handles(int fd)
 {
 	struct shmbus_info info;
-	int ret = shmbus_region_info(fd, &info);
+	int ret = region_info(fd, &info);
 
 	return ret ? ret : (long long)info.handles;
 }
@@ -140,7 +136,7 @@ long long shmbus_nr_handles(int fd)
 long long shmbus_nr_mappings(int fd)
 {
 	struct shmbus_info info;
-	int ret = shmbus_region_info(fd, &info);
+	int ret = region_info(fd, &info);
 
 	return ret ? ret : (long long)info.mappings;
 }
@@ -148,7 +144,7 @@ long long shmbus_nr_mappings(int fd)
 long long shmbus_nr_waiters(int fd)
 {
 	struct shmbus_info info;
-	int ret = shmbus_region_info(fd, &info);
+	int ret = region_info(fd, &info);
 
 	return ret ? ret : (long long)info.waiters;
 }
@@ -156,7 +152,7 @@ long long shmbus_nr_waiters(int fd)
 long long shmbus_nr_pages(int fd)
 {
 	struct shmbus_info info;
-	int ret = shmbus_region_info(fd, &info);
+	int ret = region_info(fd, &info);
 
 	return ret ? ret : (long long)info.pages;
 }
@@ -182,39 +178,12 @@ int shmbus_unlink_req(const struct shmbus_unlink *req)
 
 	if (fd < 0)
 		return fd;
-	ret = ioctl(fd, SHMBUS_IOC_UNLINK, req) ? -errno : 0;
+	ret = shmbus_ioctl(fd, SHMBUS_IOC_UNLINK, (void *)req);
 	close(fd);
 	return ret;
 }
 
-int shmbus_unlink_name(const char *name)
-{
-	struct shmbus_unlink req = { .name = "" };
-
-	snprintf(req.name, sizeof(req.name), "%s", name);
-	return shmbus_unlink_req(&req);
-}
-
-int shmbus_chmod(int fd, __u32 mode)
-{
-	struct shmbus_chmod req = { .mode = mode };
-
-	return ioctl(fd, SHMBUS_IOC_CHMOD, &req) ? -errno : 0;
-}
-
-int shmbus_chown(int fd, __u32 uid, __u32 gid)
-{
-	struct shmbus_chown req = { .uid = uid, .gid = gid };
-
-	return ioctl(fd, SHMBUS_IOC_CHOWN, &req) ? -errno : 0;
-}
-
 /* ---- Words ---- */
-
-int shmbus_wait(int fd, struct shmbus_wait *w)
-{
-	return ioctl(fd, SHMBUS_IOC_WAIT, w) ? -errno : 0;
-}
 
 int shmbus_wait_word(int fd, __u64 offset, __u32 expected, __u64 timeout_ns)
 {
@@ -224,61 +193,6 @@ int shmbus_wait_word(int fd, __u64 offset, __u32 expected, __u64 timeout_ns)
 	};
 
 	return shmbus_wait(fd, &w);
-}
-
-int shmbus_wake(int fd, __u64 offset, __u32 count, __u32 bitset)
-{
-	struct shmbus_wake k = { .offset = offset, .count = count, .bitset = bitset };
-
-	return shmbus_ioctl(fd, SHMBUS_IOC_WAKE, &k);
-}
-
-int shmbus_waitv(int fd, struct shmbus_waitv *v)
-{
-	return shmbus_ioctl(fd, SHMBUS_IOC_WAITV, v);
-}
-
-int shmbus_cmp_requeue(int fd, struct shmbus_requeue *q)
-{
-	return shmbus_ioctl(fd, SHMBUS_IOC_CMP_REQUEUE, q);
-}
-
-int shmbus_watch(int fd, __u64 offset, __u32 bitset)
-{
-	struct shmbus_watch w = { .offset = offset, .bitset = bitset };
-
-	return ioctl(fd, SHMBUS_IOC_WATCH, &w) ? -errno : 0;
-}
-
-int shmbus_unwatch(int fd, __u64 offset)
-{
-	struct shmbus_watch w = { .offset = offset };
-
-	return ioctl(fd, SHMBUS_IOC_UNWATCH, &w) ? -errno : 0;
-}
-
-int shmbus_owner_id(int fd)
-{
-	return shmbus_ioctl(fd, SHMBUS_IOC_OWNER_ID, NULL);
-}
-
-int shmbus_lock_register(int fd, __u64 offset)
-{
-	struct shmbus_lock_word lw = { .offset = offset };
-
-	return ioctl(fd, SHMBUS_IOC_LOCK_REGISTER, &lw) ? -errno : 0;
-}
-
-int shmbus_lock_unregister(int fd, __u64 offset)
-{
-	struct shmbus_lock_word lw = { .offset = offset };
-
-	return ioctl(fd, SHMBUS_IOC_LOCK_UNREGISTER, &lw) ? -errno : 0;
-}
-
-int shmbus_reopen(int fd)
-{
-	return shmbus_ioctl(fd, SHMBUS_IOC_REOPEN, NULL);
 }
 
 /* ---- Regions a test made ---- */
@@ -319,7 +233,7 @@ void release_tracked(struct tracked *t)
 	while (t->nr_fds)
 		close(t->fds[--t->nr_fds]);
 	while (t->nr_names)
-		shmbus_unlink_name(t->names[--t->nr_names]);
+		shmbus_unlink(t->names[--t->nr_names]);
 }
 
 int probe(const char *name, __u32 flags)

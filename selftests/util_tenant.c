@@ -148,7 +148,7 @@ static void peer_create(struct shmbus_peer_page *pg, struct peer_state *st)
 			return;
 		}
 		st->made++;
-		if (!shmbus_region_info(fd, &info))
+		if (!region_info(fd, &info))
 			pg->id = info.id;
 		if (pg->touch)
 			shmbus_touch_first_page(fd);
@@ -163,19 +163,13 @@ static void peer_unlink_own(struct peer_state *st)
 
 	for (n = 0; n < st->made; n++) {
 		shmbus_peer_name(name, st->prefix, n);
-		shmbus_unlink_name(name);
+		shmbus_unlink(name);
 	}
 }
 
 static void peer_unlink(struct shmbus_peer_page *pg)
 {
-	struct shmbus_unlink req = { .ns = pg->ns };
-	int fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-
-	snprintf(req.name, sizeof(req.name), "%s", pg->name);
-	pg->err = fd < 0 || ioctl(fd, SHMBUS_IOC_UNLINK, &req) ? errno : 0;
-	if (fd >= 0)
-		close(fd);
+	pg->err = -shmbus_unlink_ns(pg->name, pg->ns);
 }
 
 static void peer_run(struct shmbus_peer_page *pg, struct peer_state *st, char cmd)
@@ -189,8 +183,8 @@ static void peer_run(struct shmbus_peer_page *pg, struct peer_state *st, char cm
 		peer_create(pg, st);
 		break;
 	case SHMBUS_PEER_BIND_ANON:
-		fd = open(SHMBUS_DEV, O_RDWR | O_CLOEXEC);
-		pg->err = fd < 0 || ioctl(fd, SHMBUS_IOC_BIND, &b) ? errno : 0;
+		fd = shmbus_open_device();
+		pg->err = -(fd < 0 ? fd : shmbus_bind(fd, &b));
 		pg->id = b.id;
 		if (fd >= 0 && st->nr_anon < (int)(sizeof(st->anon_fds) / sizeof(st->anon_fds[0])))
 			st->anon_fds[st->nr_anon++] = fd;

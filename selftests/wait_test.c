@@ -69,7 +69,7 @@ FIXTURE_TEARDOWN(ww)
 		close(self->fd2);
 	close(self->fd);
 	if (self->name[0])
-		shmbus_unlink_name(self->name);
+		shmbus_unlink(self->name);
 }
 
 static int map_self(FIXTURE_DATA(ww) *self)
@@ -288,9 +288,9 @@ TEST_F(ww, rdonly_handle_waits_and_wakes)
 	close(rw);
 	ASSERT_LE(0, ro) TH_LOG("bind rdonly: %s", strerror(-ro));
 	self->fd2 = ro;
-	ASSERT_EQ(0, shmbus_unlink_name(self->name));
+	ASSERT_EQ(0, shmbus_unlink(self->name));
 	self->name[0] = '\0';
-	ASSERT_EQ(0, shmbus_region_info(ro, &info));
+	ASSERT_EQ(0, region_info(ro, &info));
 	ASSERT_TRUE(info.flags & SHMBUS_INFO_RDONLY);
 
 	pid = start_waiter(ro, 0, SHMBUS_BITSET_ANY, 1);
@@ -326,10 +326,10 @@ TEST_F(ww, unlink_keeps_sleepers)
 	pid = spawn(named_waiter_main, self->name);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, await_waiters(fd, 1, SETTLE_MS));
-	ASSERT_EQ(0, shmbus_unlink_name(self->name));
+	ASSERT_EQ(0, shmbus_unlink(self->name));
 	self->name[0] = '\0';
 	sleep_ms(100);
-	ASSERT_EQ(0, shmbus_region_info(fd, &info));
+	ASSERT_EQ(0, region_info(fd, &info));
 	EXPECT_TRUE(info.flags & SHMBUS_INFO_UNLINKED);
 	EXPECT_EQ(1, info.waiters);
 	EXPECT_TRUE(child_running(pid));

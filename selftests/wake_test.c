@@ -45,7 +45,7 @@ FIXTURE_SETUP(ww)
 	self->size = REGION_PAGES * sysconf(_SC_PAGESIZE);
 	self->fd = shmbus_anon_region(self->size, NULL);
 	ASSERT_LE(0, self->fd) TH_LOG("anonymous region: %s", strerror(-self->fd));
-	ASSERT_EQ(0, shmbus_region_info(self->fd, &info));
+	ASSERT_EQ(0, region_info(self->fd, &info));
 	self->id = info.id;
 }
 

@@ -47,7 +47,7 @@ static void region_cleanup(FIXTURE_DATA(robust) *self)
 		close(self->fd);
 	self->fd = -1;
 	if (self->name[0])
-		shmbus_unlink_name(self->name);
+		shmbus_unlink(self->name);
 	self->name[0] = '\0';
 }
 
