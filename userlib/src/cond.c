@@ -3,8 +3,9 @@
  * The condition variable.
  *
  * @seq counts signals and broadcasts; waiters sleep on it.  @waiters counts
- * threads between announcing themselves and leaving, so that signal and
- * broadcast enter the kernel only when someone may sleep.  @mutex records
+ * threads that may sleep and have not been woken (see sb_wake_waiters()),
+ * so that signal and broadcast enter the kernel only when someone may
+ * need it.  Broadcast counts out everyone it woke or requeued.  @mutex records
  * (region offset + 1) of the mutex the waiters use, for broadcast's requeue.
  *
  * Memory ordering (all four accesses sequentially consistent):
@@ -105,7 +106,7 @@ static int sb_cond_wait(struct shmbus_cond *pub, struct shmbus_mutex *mpub,
 		goto out;
 	ret = sb_sleep(fd, seq_off, seq, SB_BITSET_ANY, clock, abstime);
 out:
-	atomic_fetch_sub(&c->waiters, 1);
+	sb_waiter_done(&c->waiters, ret);
 	/* The cache entry may have been reused: look the mutex up again. */
 	lock = sb_mutex_get(mpub, &m, &mref);
 	if (!lock)
@@ -139,7 +140,7 @@ int shmbus_cond_signal(struct shmbus_cond *pub)
 	atomic_fetch_add(&c->seq, 1);				/* [C] */
 	if (!atomic_load(&c->waiters))				/* [D] */
 		return 0;
-	return sb_wake(ref->fd, sb_word_off(ref, &c->seq), 1, SB_BITSET_ANY);
+	return sb_wake_waiters(ref->fd, sb_word_off(ref, &c->seq), 1, &c->waiters);
 }
 
 /* The mutex the waiters use, if it is a mutex inside @ref's mapping. */
@@ -170,14 +171,20 @@ int shmbus_cond_broadcast(struct shmbus_cond *pub)
 	q.from = sb_word_off(ref, &c->seq);
 	m = sb_cond_mutex(c, ref);
 	if (!m)
-		return sb_wake(ref->fd, q.from, UINT32_MAX, SB_BITSET_ANY);
+		return sb_wake_waiters(ref->fd, q.from, UINT32_MAX, &c->waiters);
 	q.to = sb_word_off(ref, &m->word);
 	/* Requeued waiters are woken only by an unlock that sees WAITERS. */
 	atomic_fetch_or(&m->word, SHMBUS_LOCK_WAITERS);
 	for (;;) {
 		ret = shmbus_cmp_requeue(ref->fd, &q);
+		if (ret >= 0) {
+			/* Woken and requeued alike are counted out here. */
+			if (ret)
+				atomic_fetch_sub(&c->waiters, ret);
+			return 0;
+		}
 		if (ret != -EAGAIN)
-			return ret < 0 ? ret : 0;
+			return ret;
 		/* Another signal moved seq on: requeue behind it. */
 		q.expected = atomic_load(&c->seq);
 	}

@@ -69,9 +69,9 @@ int shmbus_event_set(struct shmbus_event *pub)
 	atomic_store(&e->state, 1);
 	if (!atomic_load(&e->waiters))
 		return 0;
-	return sb_wake(ref->fd, sb_word_off(ref, &e->state),
-		       atomic_load_explicit(&e->manual, memory_order_relaxed) ? UINT32_MAX : 1,
-		       SB_BITSET_ANY);
+	return sb_wake_waiters(ref->fd, sb_word_off(ref, &e->state),
+			       atomic_load_explicit(&e->manual, memory_order_relaxed) ?
+			       UINT32_MAX : 1, &e->waiters);
 }
 
 int shmbus_event_reset(struct shmbus_event *pub)
@@ -121,7 +121,7 @@ static int sb_event_wait(struct shmbus_event *pub, bool try, clockid_t clock,
 		atomic_fetch_add(&e->waiters, 1);
 		ret = sb_sleep(ref->fd, sb_word_off(ref, &e->state), 0, SB_BITSET_ANY,
 			       clock, abstime);
-		atomic_fetch_sub(&e->waiters, 1);
+		sb_waiter_done(&e->waiters, ret);
 		if (sb_event_pass(e))
 			return 0;
 		if (ret == -ETIMEDOUT)

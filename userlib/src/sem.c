@@ -3,7 +3,8 @@
  * The counting semaphore.
  *
  * @value is the count; waiters sleep on it while it is 0.  @waiters counts
- * threads that may sleep, so that post enters the kernel only for them.
+ * threads that may sleep and are not yet woken (sb_wake_waiters()), so
+ * that post enters the kernel only for them.
  *
  * Memory ordering (sequentially consistent):
  *
@@ -78,7 +79,7 @@ int shmbus_sem_post(struct shmbus_sem *pub)
 	} while (!atomic_compare_exchange_weak(&s->value, &v, v + 1));	/* [C] */
 	if (!atomic_load(&s->waiters))					/* [D] */
 		return 0;
-	return sb_wake(ref->fd, sb_word_off(ref, &s->value), 1, SB_BITSET_ANY);
+	return sb_wake_waiters(ref->fd, sb_word_off(ref, &s->value), 1, &s->waiters);
 }
 
 /* Take one if there is one: true if taken. */
@@ -114,7 +115,7 @@ static int sb_sem_wait(struct shmbus_sem *pub, clockid_t clock,
 		atomic_fetch_add(&s->waiters, 1);			/* [A] */
 		ret = sb_sleep(ref->fd, sb_word_off(ref, &s->value), 0,	/* [B] */
 			       SB_BITSET_ANY, clock, abstime);
-		atomic_fetch_sub(&s->waiters, 1);
+		sb_waiter_done(&s->waiters, ret);
 		if (ret == -ETIMEDOUT || ret == -EINTR) {
 			/* A post may have come with the timeout or signal. */
 			return sb_sem_take(s) ? 0 : ret;

@@ -71,6 +71,33 @@ int sb_wake(int fd, uint64_t off, uint32_t count, uint32_t bitset)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * Waiters counts.  A sleeper counts itself in before sleeping; whoever
+ * wakes it counts it out, by the number the kernel says it woke, so that
+ * wakers arriving before the woken task runs do not enter the kernel for
+ * it again.  A sleeper that returns for any other reason (the word
+ * differed, a timeout, a signal) counts itself out.  The count may run
+ * ahead of the sleepers for a moment (a waker pays one WAKE too many),
+ * never behind them, so no wake-up is lost.
+ */
+int sb_wake_waiters(int fd, uint64_t off, uint32_t count, atomic_uint *waiters)
+{
+	int woken = shmbus_wake(fd, off, count, SB_BITSET_ANY);
+
+	if (woken < 0)
+		return woken;
+	if (woken)
+		atomic_fetch_sub(waiters, woken);
+	return 0;
+}
+
+/* A sleeper is back from sb_sleep() with @slept: count it out unless its waker did. */
+void sb_waiter_done(atomic_uint *waiters, int slept)
+{
+	if (slept)
+		atomic_fetch_sub(waiters, 1);
+}
+
 static atomic_uint sb_spin_cache;
 
 /* How many rounds a contended path may spin: none on a single CPU. */
