@@ -57,7 +57,7 @@ userlib:
 selftests: userlib
 	$(MAKE) -C selftests
 
-examples:
+examples: userlib
 	$(MAKE) -C examples
 
 deps:

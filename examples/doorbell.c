@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * A doorbell between two unrelated processes, using only the uapi:
+ * A doorbell between two unrelated processes, through libshmbus:
  *
  *   doorbell wait NAME    create NAME if needed, sleep until its word 0 is
  *                         non-zero, print it, unlink NAME
@@ -9,68 +9,64 @@
  * The waiter never maps the region: shmbus keys waits on (region, offset).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
-#include <linux/shmbus.h>
+#include <shmbus.h>
 
-static int bind_region(const char *name, __u32 flags)
+/* Report a libshmbus error (-errno) as perror() would. */
+static int fail(const char *what, int err)
 {
-	struct shmbus_bind b = { .size = 4096, .flags = flags, .mode = 0600 };
-	int fd = open("/dev/shmbus", O_RDWR);
-
-	if (fd < 0)
-		return -1;
-	snprintf(b.name, sizeof(b.name), "%s", name);
-	if (ioctl(fd, SHMBUS_IOC_BIND, &b)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	fprintf(stderr, "%s: %s\n", what, strerror(-err));
+	return 1;
 }
 
 static int wait_for_ring(const char *name)
 {
 	struct shmbus_wait w = { .offset = 0, .expected = 0, .bitset = SHMBUS_BITSET_ANY };
-	struct shmbus_unlink u = { 0 };
+	struct shmbus_region *r;
 	struct shmbus_info info;
-	int fd = bind_region(name, SHMBUS_BIND_CREATE);
+	int ret;
 
-	if (fd < 0)
-		return perror("bind"), 1;
-	/* EAGAIN: the word is no longer 0, the bell already rang. */
-	while (ioctl(fd, SHMBUS_IOC_WAIT, &w) && errno != EAGAIN)
-		if (errno != EINTR)
-			return perror("wait"), 1;
-	if (ioctl(fd, SHMBUS_IOC_INFO, &info))
-		return perror("info"), 1;
+	ret = shmbus_region_open(name, 4096, SHMBUS_BIND_CREATE, 0600, &r);
+	if (ret)
+		return fail("bind", ret);
+	/* -EAGAIN: the word is no longer 0, the bell already rang. */
+	while ((ret = shmbus_wait(shmbus_region_fd(r), &w)) && ret != -EAGAIN)
+		if (ret != -EINTR)
+			return fail("wait", ret);
+	ret = shmbus_region_info(r, &info);
+	if (ret)
+		return fail("info", ret);
 	printf("woken; the region has %llu page(s) and this process never mapped it\n",
 	       (unsigned long long)info.pages);
-	snprintf(u.name, sizeof(u.name), "%s", name);
-	return ioctl(fd, SHMBUS_IOC_UNLINK, &u) ? perror("unlink"), 1 : 0;
+	ret = shmbus_region_unlink(r);
+	shmbus_region_close(r);
+	return ret ? fail("unlink", ret) : 0;
 }
 
 static int ring(const char *name, unsigned int value)
 {
-	struct shmbus_wake k = { .offset = 0, .count = 1, .bitset = SHMBUS_BITSET_ANY };
-	int fd = bind_region(name, 0), woken;
-	volatile unsigned int *word;
+	struct shmbus_region *r;
+	unsigned int *word;
+	void *p;
+	int ret, woken;
 
-	if (fd < 0)
-		return perror("bind"), 1;
-	word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (word == MAP_FAILED)
-		return perror("mmap"), 1;
+	ret = shmbus_region_open(name, 4096, 0, 0600, &r);
+	if (ret)
+		return fail("bind", ret);
+	ret = shmbus_region_map(r, 0, 4096, PROT_READ | PROT_WRITE, &p);
+	if (ret)
+		return fail("mmap", ret);
+	word = p;
 	__atomic_store_n(word, value, __ATOMIC_RELEASE);
-	woken = ioctl(fd, SHMBUS_IOC_WAKE, &k);
+	woken = shmbus_wake(shmbus_region_fd(r), 0, 1, SHMBUS_BITSET_ANY);
 	if (woken < 0)
-		return perror("wake"), 1;
+		return fail("wake", woken);
 	printf("rang %u, woke %d waiter(s)\n", value, woken);
+	shmbus_region_close(r);
 	return 0;
 }
 
