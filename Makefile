@@ -31,8 +31,11 @@ W ?= 1
 VM_TIMEOUT ?= 2400
 # The full 10^6-round-trip ping-pong on Debian's kernels; the debug kernel is
 # several times slower and runs the 10^5 version.
+# The stock lane also runs the library's tests built with ASan and UBSan.
 ifeq ($(KERNEL),debug)
 CHECK_ENV ?= SHMBUS_STRESS=0
+else ifeq ($(KERNEL),stock)
+CHECK_ENV ?= SHMBUS_STRESS=1 SHMBUS_SANITIZE=1
 else
 CHECK_ENV ?= SHMBUS_STRESS=1
 endif
