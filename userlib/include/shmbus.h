@@ -237,8 +237,9 @@ int shmbus_mutex_init(struct shmbus_mutex *m);
  *
  * Return: 0; -EOWNERDEAD (locked; the previous owner died holding it);
  * -ENOTRECOVERABLE; -EDEADLK if the caller holds it; -EINVAL; -EBADF;
- * -ENOSPC when the thread holds the module's max_robust_words mutexes of
- * this region at once; -EMFILE or -ENOMEM for its per-thread handle.
+ * -ENOSPC when the thread holds the module's max_robust_words (default
+ * 1024) mutexes of this region at once (it may use any number in turn);
+ * -EMFILE or -ENOMEM for its per-thread handle.
  */
 int shmbus_mutex_lock(struct shmbus_mutex *m);
 /** shmbus_mutex_trylock() - as shmbus_mutex_lock(), -EBUSY instead of sleeping. */

@@ -229,6 +229,49 @@ static int sb_thandle_get(struct sb_thread *t, struct shmbus_region *r,
 	return 0;
 }
 
+/* The word at region offset @off of @r as mapped here, or NULL; caller holds sb_lock. */
+static atomic_uint *sb_word_mapped(const struct shmbus_region *r, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < sb_nr_maps; i++) {
+		const struct sb_map *m = &sb_maps[i];
+
+		if (m->region == r && off >= m->off && off - m->off <= m->len - 4)
+			return (atomic_uint *)(m->start + (uintptr_t)(off - m->off));
+	}
+	return NULL;
+}
+
+/*
+ * The module registers at most max_robust_words words per handle: make
+ * room by unregistering the words @th's thread does not hold (only this
+ * thread can make it hold one, and it is here).  A word not mapped now
+ * stays, in case it is held.  The lookup caches are stale afterwards: a
+ * cached mutex must be registered again before it is taken.  Returns the
+ * number unregistered; caller holds sb_lock.
+ */
+static size_t sb_thandle_evict(struct sb_thandle *th)
+{
+	size_t i, kept = 0, dropped = 0;
+
+	for (i = 0; i < th->nr_words; i++) {
+		atomic_uint *w = sb_word_mapped(th->region, th->words[i]);
+
+		if (!w ||
+		    (atomic_load_explicit(w, memory_order_relaxed) & SHMBUS_LOCK_OWNER_MASK) ==
+		    th->owner || shmbus_lock_unregister(th->fd, th->words[i])) {
+			th->words[kept++] = th->words[i];
+			continue;
+		}
+		dropped++;
+	}
+	th->nr_words = kept;
+	if (dropped)
+		atomic_fetch_add(&sb_gen, 1);
+	return dropped;
+}
+
 /* Register the lock word at @off on @th once: 0 or -errno. */
 static int sb_thandle_register(struct sb_thandle *th, uint64_t off)
 {
@@ -248,6 +291,8 @@ static int sb_thandle_register(struct sb_thandle *th, uint64_t off)
 		th->cap_words = cap;
 	}
 	ret = shmbus_lock_register(th->fd, off);
+	if (ret == -ENOSPC && sb_thandle_evict(th))
+		ret = shmbus_lock_register(th->fd, off);
 	if (ret && ret != -EEXIST)
 		return ret;
 	th->words[th->nr_words++] = off;
