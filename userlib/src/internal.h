@@ -31,6 +31,8 @@
  * @map_start: the start of the mapping holding it
  * @map_off: the region offset @map_start maps
  * @map_len: the mapping's length
+ * @room: the bytes of the mapping from @addr on; an object at @addr that is
+ *	larger (of another type than the one looked up) is not inside it
  * @fd: the region's handle, for wait and wake
  * @owner: for a mutex: the thread's owner id in this region, else 0
  * @lock_fd: for a mutex: the thread's handle of this region, else -1
@@ -43,6 +45,7 @@ struct sb_ref {
 	uintptr_t map_start;
 	uint64_t map_off;
 	size_t map_len;
+	size_t room;
 	int fd;
 	uint32_t owner;
 	int lock_fd;
@@ -72,7 +75,7 @@ static inline int sb_ref(const void *obj, size_t size, int lock_word,
 
 	if (c && c->addr == (uintptr_t)obj &&
 	    c->gen == atomic_load_explicit(&sb_gen, memory_order_acquire) &&
-	    (lock_word < 0 || c->owner)) {
+	    size <= c->room && (lock_word < 0 || c->owner)) {
 		*out = c;
 		return 0;
 	}

@@ -362,6 +362,7 @@ int sb_ref_slow(const void *obj, size_t size, int lock_word, struct sb_ref **out
 	c->map_start = m->start;
 	c->map_off = m->off;
 	c->map_len = m->len;
+	c->room = m->len - (a - m->start);
 	c->fd = m->region->fd;
 	c->owner = th ? th->owner : 0;
 	c->lock_fd = th ? th->fd : -1;
