@@ -5,8 +5,20 @@
  * @seq counts signals and broadcasts; waiters sleep on it.  @waiters counts
  * threads that may sleep and have not been woken (see sb_wake_waiters()),
  * so that signal and broadcast enter the kernel only when someone may
- * need it.  Broadcast counts out everyone it woke or requeued.  @mutex records
- * (region offset + 1) of the mutex the waiters use, for broadcast's requeue.
+ * need it.  @mutex records (region offset / 16 + 1) of the mutex the
+ * waiters use, for broadcast's requeue.
+ *
+ * Broadcast counts out everyone it woke or requeued.  A requeued waiter
+ * then sleeps on the mutex word and may still return with a timeout or a
+ * signal: it must not count itself out a second time, or @waiters would
+ * fall below the sleepers and a later signal would stay in userspace.  So
+ * a waiter that slept and returns for such a reason counts itself out only
+ * if no broadcast ran or began while it waited, as @bcast tells: its low
+ * byte counts broadcasts in progress (one is in progress from before its
+ * requeue until after), the rest completed ones.  A waiter that could have
+ * been requeued stays counted: @waiters then runs ahead (a later signal
+ * pays for a WAKE that wakes nobody), which is safe.  One that found @seq
+ * changed (EAGAIN) never slept, so nobody counted it out: it always does.
  *
  * Memory ordering (all four accesses sequentially consistent):
  *
@@ -37,10 +49,16 @@ struct sb_cond {
 	atomic_uint magic;
 	atomic_uint seq;
 	atomic_uint waiters;
-	uint32_t pad;
-	atomic_ullong mutex;
-	uint32_t reserved[2];
+	atomic_uint mutex;
+	atomic_uint bcast;
+	uint32_t reserved[3];
 };
+
+#define SB_BCAST_BUSY		0x1U	/* a broadcast began */
+#define SB_BCAST_DONE		0xffU	/* ... and ended: busy - 1, completed + 1 */
+#define SB_BCAST_BUSY_MASK	0xffU
+/* A broadcast's requeue retries while signals move @seq, then wakes all. */
+#define SB_REQUEUE_TRIES	8
 
 _Static_assert(sizeof(struct sb_cond) == sizeof(struct shmbus_cond), "cond size");
 
@@ -68,6 +86,7 @@ int shmbus_cond_init(struct shmbus_cond *pub)
 	atomic_store_explicit(&c->seq, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->waiters, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->mutex, 0, memory_order_relaxed);
+	atomic_store_explicit(&c->bcast, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->magic, SB_COND_MAGIC, memory_order_release);
 	return 0;
 }
@@ -79,9 +98,9 @@ static int sb_cond_wait(struct shmbus_cond *pub, struct shmbus_mutex *mpub,
 	struct sb_ref *cref, *mref;
 	struct sb_mutex *m;
 	struct sb_cond *c;
+	uint32_t seq, bcast;
 	uint64_t seq_off;
 	int ret, lock, fd;
-	uint32_t seq;
 
 	ret = sb_cond_get(pub, &c, &cref);
 	if (ret)
@@ -98,22 +117,24 @@ static int sb_cond_wait(struct shmbus_cond *pub, struct shmbus_mutex *mpub,
 		return -EINVAL;
 	if (!sb_mutex_held(m, mref))
 		return -EPERM;
-	atomic_store_explicit(&c->mutex, mref->off + 1, memory_order_relaxed);
+	atomic_store_explicit(&c->mutex, mref->off / 16 + 1, memory_order_relaxed);
+	bcast = atomic_load(&c->bcast);
 	atomic_fetch_add(&c->waiters, 1);			/* [A] */
 	seq = atomic_load(&c->seq);				/* [B] */
 	ret = sb_mutex_unlock_held(m, mref);
-	if (ret)
-		goto out;
-	ret = sb_sleep(fd, seq_off, seq, SB_BITSET_ANY, clock, abstime);
-out:
-	sb_waiter_done(&c->waiters, ret);
+	if (!ret)
+		ret = sb_sleep(fd, seq_off, seq, SB_BITSET_ANY, clock, abstime);
+	if (ret == -EAGAIN || (ret && !(bcast & SB_BCAST_BUSY_MASK) &&
+			       atomic_load(&c->bcast) == bcast))
+		atomic_fetch_sub(&c->waiters, 1);
 	/* The cache entry may have been reused: look the mutex up again. */
 	lock = sb_mutex_get(mpub, &m, &mref);
 	if (!lock)
 		lock = sb_mutex_acquire(m, mref, true, false, CLOCK_MONOTONIC, NULL);
 	if (lock)
 		return lock;
-	return ret == -ETIMEDOUT ? ret : 0;
+	/* Woken, or EAGAIN and EINTR: a wake-up, as spurious ones may be. */
+	return ret == -EAGAIN || ret == -EINTR ? 0 : ret;
 }
 
 int shmbus_cond_wait(struct shmbus_cond *c, struct shmbus_mutex *m)
@@ -146,37 +167,29 @@ int shmbus_cond_signal(struct shmbus_cond *pub)
 /* The mutex the waiters use, if it is a mutex inside @ref's mapping. */
 static struct sb_mutex *sb_cond_mutex(struct sb_cond *c, struct sb_ref *ref)
 {
-	uint64_t off = atomic_load_explicit(&c->mutex, memory_order_relaxed);
+	uint32_t slot = atomic_load_explicit(&c->mutex, memory_order_relaxed);
 	struct sb_mutex *m;
 
-	if (!off || (off - 1) % 16)
+	if (!slot)
 		return NULL;
-	m = sb_addr_of(ref, off - 1, sizeof(*m));
+	m = sb_addr_of(ref, (uint64_t)(slot - 1) * 16, sizeof(*m));
 	return m && sb_mutex_valid(m) ? m : NULL;
 }
 
-int shmbus_cond_broadcast(struct shmbus_cond *pub)
+/* Wake or requeue the waiters of @c: 0 or -errno. */
+static int sb_cond_release_all(struct sb_cond *c, struct sb_ref *ref,
+			       struct shmbus_requeue *q)
 {
-	struct shmbus_requeue q = { .nr_wake = 1, .nr_requeue = INT32_MAX };
-	struct sb_mutex *m;
-	struct sb_ref *ref;
-	struct sb_cond *c;
-	int ret = sb_cond_get(pub, &c, &ref);
+	struct sb_mutex *m = sb_cond_mutex(c, ref);
+	int ret, tries;
 
-	if (ret)
-		return ret;
-	q.expected = atomic_fetch_add(&c->seq, 1) + 1;		/* [C] */
-	if (!atomic_load(&c->waiters))				/* [D] */
-		return 0;
-	q.from = sb_word_off(ref, &c->seq);
-	m = sb_cond_mutex(c, ref);
 	if (!m)
-		return sb_wake_waiters(ref->fd, q.from, UINT32_MAX, &c->waiters);
-	q.to = sb_word_off(ref, &m->word);
+		return sb_wake_waiters(ref->fd, q->from, UINT32_MAX, &c->waiters);
+	q->to = sb_word_off(ref, &m->word);
 	/* Requeued waiters are woken only by an unlock that sees WAITERS. */
 	atomic_fetch_or(&m->word, SHMBUS_LOCK_WAITERS);
-	for (;;) {
-		ret = shmbus_cmp_requeue(ref->fd, &q);
+	for (tries = 0; tries < SB_REQUEUE_TRIES; tries++) {
+		ret = shmbus_cmp_requeue(ref->fd, q);
 		if (ret >= 0) {
 			/* Woken and requeued alike are counted out here. */
 			if (ret)
@@ -186,6 +199,26 @@ int shmbus_cond_broadcast(struct shmbus_cond *pub)
 		if (ret != -EAGAIN)
 			return ret;
 		/* Another signal moved seq on: requeue behind it. */
-		q.expected = atomic_load(&c->seq);
+		q->expected = atomic_load(&c->seq);
 	}
+	return sb_wake_waiters(ref->fd, q->from, UINT32_MAX, &c->waiters);
+}
+
+int shmbus_cond_broadcast(struct shmbus_cond *pub)
+{
+	struct shmbus_requeue q = { .nr_wake = 1, .nr_requeue = INT32_MAX };
+	struct sb_ref *ref;
+	struct sb_cond *c;
+	int ret = sb_cond_get(pub, &c, &ref);
+
+	if (ret)
+		return ret;
+	atomic_fetch_add(&c->bcast, SB_BCAST_BUSY);
+	q.expected = atomic_fetch_add(&c->seq, 1) + 1;		/* [C] */
+	if (atomic_load(&c->waiters)) {				/* [D] */
+		q.from = sb_word_off(ref, &c->seq);
+		ret = sb_cond_release_all(c, ref, &q);
+	}
+	atomic_fetch_add(&c->bcast, SB_BCAST_DONE);
+	return ret;
 }
