@@ -5,7 +5,9 @@
  * @state: bits 0..28 count readers holding it; W_LOCKED: a writer holds it;
  * W_WAITING: a writer waits, so new readers wait too (no writer
  * starvation); R_WAITING: a reader may sleep.  @writers counts writers in
- * their slow path; the last of them to give up clears W_WAITING.  Readers
+ * their slow path; the last of them to give up clears W_WAITING, and the
+ * last holder clears it when no writer is counted any more (a writer that
+ * took the lock kept it for another that then timed out).  Readers
  * sleep on @state with bitset READ, writers with bitset WRITE, so each
  * wake reaches only the side it is meant for.
  *
@@ -221,40 +223,68 @@ int shmbus_rwlock_timedwrlock(struct shmbus_rwlock *l, clockid_t clock,
 	return ret ? ret : sb_wrlock(l, false, clock, abstime);
 }
 
+/*
+ * W_WAITING in @s with no writer left in its slow path: the writer that
+ * set it timed out while another that was counted then took the lock.
+ * Left alone it would hold readers back for ever.
+ */
+static bool sb_w_waiting_stale(struct sb_rwlock *l, uint32_t s)
+{
+	return (s & W_WAITING) && !atomic_load(&l->writers);
+}
+
+/*
+ * After a release changed @s to @want with no holder left: a writer goes
+ * first if one waits; else every sleeping reader.  A writer is also woken
+ * when W_WAITING was dropped as stale: one may have counted itself in and
+ * slept on the old value since, and it re-checks.
+ */
+static int sb_rwlock_wake(struct sb_rwlock *l, struct sb_ref *ref, uint32_t s,
+			  uint32_t want)
+{
+	uint64_t off = sb_word_off(ref, &l->state);
+	int ret = 0;
+
+	if (s & W_WAITING)
+		ret = sb_wake(ref->fd, off, 1, BITSET_WRITE);
+	if (!ret && !(want & W_WAITING) && (s & R_WAITING))
+		ret = sb_wake(ref->fd, off, UINT32_MAX, BITSET_READ);
+	return ret;
+}
+
 int shmbus_rwlock_unlock(struct shmbus_rwlock *pub)
 {
 	struct sb_rwlock *l;
 	struct sb_ref *ref;
-	uint64_t off;
 	uint32_t s, want;
 	int ret = sb_rwlock_get(pub, &l, &ref);
 
 	if (ret)
 		return ret;
-	off = sb_word_off(ref, &l->state);
 	s = atomic_load_explicit(&l->state, memory_order_relaxed);
 	if (s & W_LOCKED) {
 		/* A waiting writer goes first; readers wait until none does. */
 		do {
 			want = s & ~W_LOCKED;
-			if (!(s & W_WAITING))
+			if (sb_w_waiting_stale(l, s))
+				want &= ~W_WAITING;
+			if (!(want & W_WAITING))
 				want &= ~R_WAITING;
 		} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, want,
 							      memory_order_release,
 							      memory_order_relaxed));
-		if (s & W_WAITING)
-			return sb_wake(ref->fd, off, 1, BITSET_WRITE);
-		if (s & R_WAITING)
-			return sb_wake(ref->fd, off, UINT32_MAX, BITSET_READ);
-		return 0;
+		return sb_rwlock_wake(l, ref, s, want);
 	}
 	do {
 		if (!(s & READERS))
 			return -EPERM;
-	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, s - 1,
+		want = s - 1;
+		if (!(want & READERS) && sb_w_waiting_stale(l, s))
+			want &= ~(W_WAITING | R_WAITING);
+	} while (!atomic_compare_exchange_weak_explicit(&l->state, &s, want,
 						      memory_order_release,
 						      memory_order_relaxed));
-	if ((s & READERS) == 1 && (s & W_WAITING))
-		return sb_wake(ref->fd, off, 1, BITSET_WRITE);
-	return 0;
+	if (want & READERS)
+		return 0;
+	return sb_rwlock_wake(l, ref, s, want);
 }
