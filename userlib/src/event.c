@@ -118,6 +118,10 @@ static int sb_event_wait(struct shmbus_event *pub, bool try, clockid_t clock,
 			if (sb_event_pass(e))
 				return 0;
 		}
+		/* Overwritten while we waited: WAIT would return EAGAIN for ever. */
+		if (atomic_load_explicit(&e->state, memory_order_relaxed) > 1 ||
+		    atomic_load_explicit(&e->magic, memory_order_relaxed) != SB_EVENT_MAGIC)
+			return -EINVAL;
 		atomic_fetch_add(&e->waiters, 1);
 		ret = sb_sleep(ref->fd, sb_word_off(ref, &e->state), 0, SB_BITSET_ANY,
 			       clock, abstime);

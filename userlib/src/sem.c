@@ -112,6 +112,10 @@ static int sb_sem_wait(struct shmbus_sem *pub, clockid_t clock,
 				return 0;
 			sb_cpu_relax();
 		}
+		/* Overwritten while we waited: WAIT would return EAGAIN for ever. */
+		if (atomic_load_explicit(&s->value, memory_order_relaxed) > SHMBUS_SEM_VALUE_MAX ||
+		    atomic_load_explicit(&s->magic, memory_order_relaxed) != SB_SEM_MAGIC)
+			return -EINVAL;
 		atomic_fetch_add(&s->waiters, 1);			/* [A] */
 		ret = sb_sleep(ref->fd, sb_word_off(ref, &s->value), 0,	/* [B] */
 			       SB_BITSET_ANY, clock, abstime);
