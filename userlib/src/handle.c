@@ -140,14 +140,17 @@ int shmbus_fd_calls(int fd, struct shmbus_calls *calls)
 	static const char *const keys[] = {
 		"shmbus-waits:", "shmbus-wakes:", "shmbus-waitvs:", "shmbus-requeues:",
 	};
-	uint64_t *fields[] = { &calls->waits, &calls->wakes, &calls->waitvs,
-			       &calls->requeues };
 	unsigned int found = 0, i;
 	char path[64], line[256];
+	uint64_t *fields[4];
 	FILE *f;
 
 	if (!calls)
 		return -EFAULT;
+	fields[0] = &calls->waits;
+	fields[1] = &calls->wakes;
+	fields[2] = &calls->waitvs;
+	fields[3] = &calls->requeues;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "re");
 	if (!f)

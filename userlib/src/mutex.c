@@ -121,7 +121,10 @@ static bool sb_mutex_spin(struct sb_mutex *m)
 
 	if (!limit)
 		return false;
+	/* A hint any process may write: bounded before any arithmetic. */
 	est = atomic_load_explicit(&m->spin, memory_order_relaxed);
+	if (est > limit)
+		est = limit;
 	if (est * 2 + 10 < limit)
 		limit = est * 2 + 10;
 	for (n = 0; n < limit; n++) {

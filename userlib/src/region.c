@@ -75,6 +75,22 @@ static pthread_once_t sb_once = PTHREAD_ONCE_INIT;
 static bool sb_key_ok;
 static __thread struct sb_thread *sb_self;
 
+/*
+ * sb_lock outside fork and thread exit: with cancellation off, so that a
+ * thread cancelled at a close() or read() under it cannot leave it held.
+ */
+static void sb_lock_take(int *cancel)
+{
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, cancel);
+	pthread_mutex_lock(&sb_lock);
+}
+
+static void sb_lock_drop(int cancel)
+{
+	pthread_mutex_unlock(&sb_lock);
+	pthread_setcancelstate(cancel, NULL);
+}
+
 /* ---- Threads ---- */
 
 static void sb_thandle_free(struct sb_thandle *th)
@@ -322,6 +338,7 @@ static struct sb_map *sb_map_find(uintptr_t a, size_t len)
 
 int sb_ref_slow(const void *obj, size_t size, int lock_word, struct sb_ref **out)
 {
+	int cancel;
 	uintptr_t a = (uintptr_t)obj;
 	struct sb_thandle *th = NULL;
 	struct sb_thread *t;
@@ -332,7 +349,7 @@ int sb_ref_slow(const void *obj, size_t size, int lock_word, struct sb_ref **out
 	if (!obj || a % SB_OBJ_ALIGN)
 		return -EINVAL;
 	sb_init();
-	pthread_mutex_lock(&sb_lock);
+	sb_lock_take(&cancel);
 	t = sb_thread_get();
 	if (!t) {
 		ret = -ENOMEM;
@@ -368,7 +385,7 @@ int sb_ref_slow(const void *obj, size_t size, int lock_word, struct sb_ref **out
 	c->lock_fd = th ? th->fd : -1;
 	*out = c;
 out:
-	pthread_mutex_unlock(&sb_lock);
+	sb_lock_drop(cancel);
 	return ret;
 }
 
@@ -384,6 +401,7 @@ void *sb_addr_of(const struct sb_ref *ref, uint64_t off, size_t len)
 
 static int sb_region_new(int fd, struct shmbus_region **out)
 {
+	int cancel;
 	struct shmbus_region *r;
 	struct shmbus_info info;
 	int ret;
@@ -399,10 +417,10 @@ static int sb_region_new(int fd, struct shmbus_region **out)
 	r->size = info.size;
 	r->rdonly = info.flags & SHMBUS_INFO_RDONLY;
 	sb_init();
-	pthread_mutex_lock(&sb_lock);
+	sb_lock_take(&cancel);
 	r->next = sb_regions;
 	sb_regions = r;
-	pthread_mutex_unlock(&sb_lock);
+	sb_lock_drop(cancel);
 	*out = r;
 	return 0;
 }
@@ -496,6 +514,40 @@ static int sb_map_insert(const struct sb_map *m)
 	return 0;
 }
 
+/*
+ * Before @m is unmapped: unregister the lock words it maps from every
+ * thread handle that registered them and does not hold them now, so that
+ * registrations do not pile up behind mappings that are gone (a word is
+ * registered again when it is next locked).  Caller holds sb_lock.
+ */
+static void sb_map_forget_words(const struct sb_map *m)
+{
+	struct sb_thandle *th;
+	struct sb_thread *t;
+	size_t i, kept;
+
+	for (t = sb_threads; t; t = t->next) {
+		for (th = t->handles; th; th = th->next) {
+			if (th->region != m->region)
+				continue;
+			for (i = 0, kept = 0; i < th->nr_words; i++) {
+				uint64_t off = th->words[i];
+				atomic_uint *w;
+
+				if (off >= m->off && off - m->off <= m->len - 4) {
+					w = (atomic_uint *)(m->start + (uintptr_t)(off - m->off));
+					if ((atomic_load_explicit(w, memory_order_relaxed) &
+					     SHMBUS_LOCK_OWNER_MASK) != th->owner &&
+					    !shmbus_lock_unregister(th->fd, off))
+						continue;
+				}
+				th->words[kept++] = off;
+			}
+			th->nr_words = kept;
+		}
+	}
+}
+
 /* Unmap and forget sb_maps[@i]; caller holds sb_lock. */
 static void sb_map_remove(size_t i)
 {
@@ -508,6 +560,7 @@ static void sb_map_remove(size_t i)
 int shmbus_region_map(struct shmbus_region *r, uint64_t offset, size_t len,
 		      int prot, void **addr)
 {
+	int cancel;
 	long page = sysconf(_SC_PAGESIZE);
 	struct sb_map m;
 	void *p;
@@ -527,9 +580,9 @@ int shmbus_region_map(struct shmbus_region *r, uint64_t offset, size_t len,
 		return -errno;
 	m = (struct sb_map){ .start = (uintptr_t)p, .len = len, .off = offset,
 			     .writable = prot & PROT_WRITE, .region = r };
-	pthread_mutex_lock(&sb_lock);
+	sb_lock_take(&cancel);
 	ret = sb_map_insert(&m);
-	pthread_mutex_unlock(&sb_lock);
+	sb_lock_drop(cancel);
 	if (ret) {
 		munmap(p, len);
 		return ret;
@@ -540,25 +593,28 @@ int shmbus_region_map(struct shmbus_region *r, uint64_t offset, size_t len,
 
 int shmbus_region_unmap(struct shmbus_region *r, void *addr)
 {
+	int cancel;
 	int ret = -EINVAL;
 	size_t i;
 
 	if (!r)
 		return -EINVAL;
-	pthread_mutex_lock(&sb_lock);
+	sb_lock_take(&cancel);
 	for (i = 0; i < sb_nr_maps; i++) {
 		if (sb_maps[i].start == (uintptr_t)addr && sb_maps[i].region == r) {
+			sb_map_forget_words(&sb_maps[i]);
 			sb_map_remove(i);
 			ret = 0;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&sb_lock);
+	sb_lock_drop(cancel);
 	return ret;
 }
 
 int shmbus_region_close(struct shmbus_region *r)
 {
+	int cancel;
 	struct shmbus_region **rp;
 	struct sb_thandle **pp, *th;
 	struct sb_thread *t;
@@ -566,7 +622,7 @@ int shmbus_region_close(struct shmbus_region *r)
 
 	if (!r)
 		return -EINVAL;
-	pthread_mutex_lock(&sb_lock);
+	sb_lock_take(&cancel);
 	for (i = sb_nr_maps; i-- > 0;)
 		if (sb_maps[i].region == r)
 			sb_map_remove(i);
@@ -587,7 +643,7 @@ int shmbus_region_close(struct shmbus_region *r)
 		}
 	}
 	atomic_fetch_add(&sb_gen, 1);
-	pthread_mutex_unlock(&sb_lock);
+	sb_lock_drop(cancel);
 	close(r->fd);
 	free(r);
 	return 0;
@@ -603,6 +659,7 @@ static void sb_calls_add(struct shmbus_calls *sum, const struct shmbus_calls *c)
 
 int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls)
 {
+	int cancel;
 	struct shmbus_calls c;
 	struct sb_thandle *th;
 	struct sb_thread *t;
@@ -614,7 +671,7 @@ int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls)
 	if (ret)
 		return ret;
 	sb_init();
-	pthread_mutex_lock(&sb_lock);
+	sb_lock_take(&cancel);
 	for (t = sb_threads; t && !ret; t = t->next) {
 		for (th = t->handles; th && !ret; th = th->next) {
 			if (th->region != r)
@@ -624,6 +681,6 @@ int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls)
 				sb_calls_add(calls, &c);
 		}
 	}
-	pthread_mutex_unlock(&sb_lock);
+	sb_lock_drop(cancel);
 	return ret;
 }
