@@ -242,7 +242,12 @@ int shmbus_mutex_init(struct shmbus_mutex *m);
  * -EMFILE or -ENOMEM for its per-thread handle.
  */
 int shmbus_mutex_lock(struct shmbus_mutex *m);
-/** shmbus_mutex_trylock() - as shmbus_mutex_lock(), -EBUSY instead of sleeping. */
+/**
+ * shmbus_mutex_trylock() - as shmbus_mutex_lock(), -EBUSY instead of sleeping
+ *
+ * A mutex the caller holds gives -EDEADLK, as for lock (pthread's
+ * error-checking trylock says EBUSY).
+ */
 int shmbus_mutex_trylock(struct shmbus_mutex *m);
 /** shmbus_mutex_timedlock() - as shmbus_mutex_lock(), -ETIMEDOUT at @abstime on @clock. */
 int shmbus_mutex_timedlock(struct shmbus_mutex *m, clockid_t clock,
@@ -280,7 +285,8 @@ int shmbus_cond_init(struct shmbus_cond *c);
  * May return 0 without a signal (spuriously), as pthread_cond_wait() may.
  * Return: 0; the errors of shmbus_mutex_lock() from relocking, among them
  * -EOWNERDEAD (@m is held); -EPERM if @m is not held; -EINVAL if @m is in
- * another region.  Waiting with two mutexes on @c at once is undefined, as
+ * another region; an error of the kernel's WAIT (-EIO, -ENOMEM) with @m
+ * held again.  Waiting with two mutexes on @c at once is undefined, as
  * with pthread (broadcast then wakes waiters instead of moving them).
  */
 int shmbus_cond_wait(struct shmbus_cond *c, struct shmbus_mutex *m);
@@ -341,7 +347,12 @@ int shmbus_rwlock_trywrlock(struct shmbus_rwlock *l);
 /** shmbus_rwlock_timedwrlock() - as wrlock, -ETIMEDOUT at @abstime. */
 int shmbus_rwlock_timedwrlock(struct shmbus_rwlock *l, clockid_t clock,
 			      const struct timespec *abstime);
-/** shmbus_rwlock_unlock() - release a read or the write lock: 0, -EPERM if not held, -EINVAL. */
+/**
+ * shmbus_rwlock_unlock() - release a read lock or the write lock
+ *
+ * The lock does not record its holders: any thread may release it, and
+ * only a lock held by nobody gives -EPERM.  Return: 0, -EPERM, -EINVAL.
+ */
 int shmbus_rwlock_unlock(struct shmbus_rwlock *l);
 
 /** shmbus_barrier_wait()'s result for the one caller that completed a generation. */
