@@ -8,7 +8,9 @@
  * of each clock with the mutex held again; a waiter whose mutex's holder
  * died returns -EOWNERDEAD holding it.  Misuse is refused: a mutex not
  * held (-EPERM), a mutex of another region or a second mutex while the
- * first has waiters (-EINVAL), a bad timespec or clock (-EINVAL).
+ * first has waiters (-EINVAL), a bad timespec or clock (-EINVAL).  A
+ * waiter that a broadcast requeued onto the mutex and a signal then cut
+ * short is counted out once only, so a later signal still wakes.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -269,6 +271,128 @@ TEST_F(cond, unknown_clock_einval_mutex_kept)
 						 CLOCK_PROCESS_CPUTIME_ID, &t));
 	EXPECT_EQ(-EDEADLK, shmbus_mutex_lock(&self->sh->m));
 	EXPECT_EQ(0, shmbus_mutex_unlock(&self->sh->m));
+}
+
+/* Where a waiter's SIGUSR1 handler reports that it ran (one byte), or -1. */
+static int signal_note_fd = -1;
+
+static void note_signal(int sig)
+{
+	int saved = errno;
+	char c = 1;
+	ssize_t n;
+
+	(void)sig;
+	n = write(signal_note_fd, &c, 1);
+	(void)n;
+	errno = saved;
+}
+
+struct signalled_party {
+	struct shared *sh;
+	int note_fd;		/* SIGUSR1's handler writes one byte here */
+};
+
+/*
+ * Catch SIGUSR1 without SA_RESTART (a sleep it cuts ends with EINTR), lock
+ * the mutex, count itself in, wait once (0: woken, or spuriously), unlock.
+ */
+static int wait_once_signalled(void *arg)
+{
+	struct signalled_party *p = arg;
+	struct sigaction sa = { .sa_handler = note_signal };
+	struct shared *sh = p->sh;
+
+	lib_child_watchdog(LIB_WATCHDOG_S);
+	signal_note_fd = p->note_fd;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 1;
+	if (shmbus_mutex_lock(&sh->m))
+		return 2;
+	sh->sleeping++;
+	if (shmbus_cond_wait(&sh->not_empty, &sh->m))
+		return 3;
+	return shmbus_mutex_unlock(&sh->m) ? 4 : 0;
+}
+
+/* Wait once, with a deadline far off: exit 0 when woken, 1 on -ETIMEDOUT. */
+static int timedwait_once(void *arg)
+{
+	struct shared *sh = arg;
+	struct timespec deadline;
+	int ret;
+
+	lib_child_watchdog(LIB_WATCHDOG_S);
+	if (shmbus_mutex_lock(&sh->m))
+		return 2;
+	deadline = lib_deadline(CLOCK_MONOTONIC, 10 * NSEC_PER_SEC);
+	ret = shmbus_cond_timedwait(&sh->not_empty, &sh->m, CLOCK_MONOTONIC, &deadline);
+	if (ret && ret != -ETIMEDOUT)
+		return 3;
+	if (shmbus_mutex_unlock(&sh->m))
+		return 4;
+	return ret ? 1 : 0;
+}
+
+/*
+ * A requeued waiter interrupted by a signal does not make a later signal
+ * get lost.  Two waiters sleep; a broadcast made holding the mutex wakes
+ * one (it then sleeps on the mutex) and requeues the other onto the mutex
+ * word, counting both out.  SIGUSR1 cuts both sleeps (EINTR); the requeued
+ * waiter must not count itself out a second time.  Once both are gone, a
+ * third waiter's wait must be ended by a signal, not by its deadline.
+ */
+TEST_F_TIMEOUT(cond, requeued_waiter_signalled_no_lost_signal, 90)
+{
+	int fd = lib_region_fd(&self->reg), i, ret, sleeping = 0;
+	unsigned long long end = now_ns(CLOCK_MONOTONIC) + LIB_WATCHDOG_MS * NSEC_PER_MSEC;
+	struct signalled_party p = { .sh = self->sh };
+	struct lib_pipes pipes;
+	pid_t pids[2], w3;
+
+	ASSERT_EQ(0, lib_pipes_open(&pipes));
+	p.note_fd = pipes.up[1];
+	for (i = 0; i < 2; i++) {
+		pids[i] = spawn(wait_once_signalled, &p);
+		ASSERT_LT(0, pids[i]);
+	}
+	lib_pipes_test_side(&pipes);
+	/*
+	 * Both counted themselves in under the mutex and let it go in their
+	 * wait: holding it, only they can sleep, and only on the condvar.
+	 */
+	for (;;) {
+		ASSERT_EQ(0, shmbus_mutex_lock(&self->sh->m));
+		sleeping = self->sh->sleeping;
+		if (sleeping == 2 || now_ns(CLOCK_MONOTONIC) > end)
+			break;
+		ASSERT_EQ(0, shmbus_mutex_unlock(&self->sh->m));
+		sleep_ms(1);
+	}
+	ASSERT_EQ(2, sleeping);
+	ASSERT_EQ(0, await_waiters(fd, 2, LIB_WATCHDOG_MS));
+	/* One woken onto the held mutex, the other requeued onto its word. */
+	ASSERT_EQ(0, shmbus_cond_broadcast(&self->sh->not_empty));
+	ASSERT_EQ(0, await_waiters(fd, 2, LIB_WATCHDOG_MS));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, kill(pids[i], SIGUSR1));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, lib_hear(pipes.up[0])) TH_LOG("SIGUSR1 handler %d never ran", i);
+	ASSERT_EQ(0, shmbus_mutex_unlock(&self->sh->m));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, lib_reap(pids[i])) TH_LOG("waiter %d", i);
+	lib_pipes_close(&pipes);
+
+	w3 = spawn(timedwait_once, self->sh);
+	ASSERT_LT(0, w3);
+	ASSERT_EQ(0, await_waiters(fd, 1, LIB_WATCHDOG_MS));
+	ASSERT_EQ(0, shmbus_mutex_lock(&self->sh->m));
+	EXPECT_EQ(0, shmbus_cond_signal(&self->sh->not_empty));
+	ASSERT_EQ(0, shmbus_mutex_unlock(&self->sh->m));
+	ret = lib_reap(w3);
+	EXPECT_EQ(0, ret) TH_LOG("the third waiter %s", ret == 1 ?
+		  "timed out: the signal was lost (waiters counted out twice)" : "failed");
 }
 
 /* The holder of the robust-mutex tests: locks and wakes the waiters, then is killed. */

@@ -4,7 +4,8 @@
  * (max_robust_words): a thread may use any number of mutexes of a region
  * in turn, because the library unregisters words its thread does not hold
  * to make room; only holding more than the limit at once is -ENOSPC.  A
- * held mutex is never unregistered: it stays recoverable.
+ * held mutex is never unregistered: it stays recoverable.  Unmapping a
+ * range unregisters the words it held, so they take no room afterwards.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -73,6 +74,44 @@ TEST_F(registry, holding_more_than_the_limit_is_enospc)
 	EXPECT_EQ(0, shmbus_mutex_lock(&self->sh->m[LIMIT]));
 	for (i = 1; i <= LIMIT; i++)
 		EXPECT_EQ(0, shmbus_mutex_unlock(&self->sh->m[i]));
+}
+
+/*
+ * Unmapping a range gives back its registrations.  A thread locks LIMIT
+ * mutexes in page 0 of a two-page region (each registered on its handle),
+ * unmaps that page, maps only page 1 and locks LIMIT mutexes there: the
+ * words of the unmapped page must not keep the registry full (the library
+ * cannot unregister a word it no longer maps when it needs room).
+ */
+TEST_F(registry, unmapping_a_range_gives_back_its_registrations)
+{
+	size_t page = page_size();
+	struct shmbus_region *r;
+	struct shmbus_mutex *m;
+	void *p;
+	int i, ret;
+
+	ASSERT_EQ(0, shmbus_region_open(NULL, 2 * page, SHMBUS_BIND_CREATE, 0600, &r));
+	ASSERT_EQ(0, shmbus_region_map(r, 0, page, PROT_READ | PROT_WRITE, &p));
+	m = p;
+	for (i = 0; i < LIMIT; i++) {
+		ASSERT_EQ(0, shmbus_mutex_init(&m[i]));
+		ASSERT_EQ(0, shmbus_mutex_lock(&m[i])) TH_LOG("page 0, mutex %d", i);
+		ASSERT_EQ(0, shmbus_mutex_unlock(&m[i]));
+	}
+	ASSERT_EQ(0, shmbus_region_unmap(r, p));
+	ASSERT_EQ(0, shmbus_region_map(r, page, page, PROT_READ | PROT_WRITE, &p));
+	m = p;
+	for (i = 0; i < LIMIT; i++) {
+		ASSERT_EQ(0, shmbus_mutex_init(&m[i]));
+		ret = shmbus_mutex_lock(&m[i]);
+		EXPECT_EQ(0, ret) TH_LOG("page 1, mutex %d: %s%s", i, strerror(-ret),
+					 ret == -ENOSPC ? " (the unmapped page's words still registered)" : "");
+		if (ret)
+			break;
+		EXPECT_EQ(0, shmbus_mutex_unlock(&m[i]));
+	}
+	EXPECT_EQ(0, shmbus_region_close(r));
 }
 
 /* A child holds m[0] while it cycles through the rest, then is killed. */

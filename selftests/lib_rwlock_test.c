@@ -5,11 +5,15 @@
  * writers; writers are preferred, so a writer gets in behind a stream of
  * overlapping readers that never leaves the lock free, and a tryrdlock
  * while a writer waits is -EBUSY; unlocking it unheld is -EPERM; timed
- * locks end with -ETIMEDOUT at the deadline of each clock.
+ * locks end with -ETIMEDOUT at the deadline of each clock; a writer that
+ * times out while another takes the lock leaves readers free to get in.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
 
 #include "kselftest_harness.h"
 #include "lib_util.h"
@@ -283,6 +287,172 @@ TEST_F(rwlock, tryrdlock_while_writer_waits_ebusy)
 	EXPECT_EQ(0, lib_reap(writer));
 	EXPECT_EQ(0, shmbus_rwlock_tryrdlock(&self->sh->l));
 	EXPECT_EQ(0, shmbus_rwlock_unlock(&self->sh->l));
+}
+
+#ifndef TRAP_PERF
+#define TRAP_PERF	6	/* si_code of a perf event's synchronous SIGTRAP */
+#endif
+
+/*
+ * The rwlock's count of writers in their slow path: its third word.  The
+ * struct is opaque; this test pauses a writer right after it read that
+ * count (a hardware watchpoint on it), so it names the word.
+ */
+static uint32_t *rwlock_writers_word(struct shmbus_rwlock *l)
+{
+	return &((uint32_t *)l)[2];
+}
+
+/*
+ * A hardware watchpoint on the 4 bytes at @addr, for this thread: each
+ * read or write of them raises a synchronous SIGTRAP (TRAP_PERF) right
+ * after the access.  Its fd, or -errno.
+ */
+static int watch_word(const void *addr)
+{
+	struct perf_event_attr pe;
+	long fd;
+
+	memset(&pe, 0, sizeof(pe));
+	pe.type = PERF_TYPE_BREAKPOINT;
+	pe.size = sizeof(pe);
+	pe.bp_type = HW_BREAKPOINT_RW;
+	pe.bp_addr = (uintptr_t)addr;
+	pe.bp_len = HW_BREAKPOINT_LEN_4;
+	pe.sample_period = 1;
+	pe.exclude_kernel = 1;
+	pe.exclude_hv = 1;
+	pe.remove_on_exec = 1;
+	pe.sigtrap = 1;
+	fd = syscall(__NR_perf_event_open, &pe, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* The writer that is paused: at its first watchpoint hit once the test armed it. */
+struct paused_writer {
+	struct shmbus_rwlock *l;
+	atomic_uint *armed;	/* a shared page: set by the test */
+	struct lib_pipes pipes;
+};
+
+static struct paused_writer *paused_writer;
+static volatile sig_atomic_t paused_once;
+/* A word nobody touches, to find out whether watch_word() works here. */
+static uint32_t untouched_word;
+
+/* SIGTRAP of the watchpoint: the first one once armed tells the test and waits for its go. */
+static void pause_at_watchpoint(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	(void)sig;
+	(void)uc;
+	if (si->si_code == TRAP_PERF && !paused_once && atomic_load(paused_writer->armed)) {
+		paused_once = 1;
+		lib_tell(paused_writer->pipes.up[1]);
+		lib_hear(paused_writer->pipes.down[0]);
+	}
+	errno = saved;
+}
+
+/*
+ * wrlock with a watchpoint on the writers count, paused (by the handler)
+ * right after it read the count on its way to take the lock; then tell
+ * the test it holds the lock, and unlock at its go.
+ */
+static int wrlock_paused(void *arg)
+{
+	struct sigaction sa = { .sa_sigaction = pause_at_watchpoint, .sa_flags = SA_SIGINFO };
+	struct paused_writer *pw = arg;
+	int fd;
+
+	lib_child_watchdog(LIB_WATCHDOG_S);
+	paused_writer = pw;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTRAP, &sa, NULL))
+		return 1;
+	fd = watch_word(rwlock_writers_word(pw->l));
+	if (fd < 0)
+		return 2;
+	if (shmbus_rwlock_wrlock(pw->l))
+		return 3;
+	close(fd);
+	if (!paused_once)
+		return 4;
+	if (lib_tell(pw->pipes.up[1]) || lib_hear(pw->pipes.down[0]))
+		return 5;
+	return shmbus_rwlock_unlock(pw->l) ? 6 : 0;
+}
+
+/* timedwrlock with a deadline 3 s away: exit 1 on -ETIMEDOUT, 0 if it got the lock. */
+static int timedwrlock_once(void *arg)
+{
+	struct timespec deadline = lib_deadline(CLOCK_MONOTONIC, 3 * NSEC_PER_SEC);
+	int ret;
+
+	lib_child_watchdog(LIB_WATCHDOG_S);
+	ret = shmbus_rwlock_timedwrlock(arg, CLOCK_MONOTONIC, &deadline);
+	if (ret == -ETIMEDOUT)
+		return 1;
+	if (ret)
+		return 2;
+	return shmbus_rwlock_unlock(arg) ? 3 : 0;
+}
+
+/*
+ * A writer that times out while another takes the lock leaves no stale
+ * writer-waiting bit.  Behind the test's read lock sleep writer W1 and then
+ * the timed writer W2.  The read unlock wakes W1 (the oldest); W1 is
+ * paused just after it read that another writer waits, before it takes the
+ * lock (a watchpoint's SIGTRAP); meanwhile W2 times out.  W1 then takes the
+ * lock and unlocks it: readers must get in again, tryrdlock at once.
+ */
+TEST_F_TIMEOUT(rwlock, writer_timing_out_as_another_takes_leaves_readers_in, 90)
+{
+	struct paused_writer pw = { .l = &self->sh->l };
+	int fd = lib_region_fd(&self->reg), probe, ret;
+	struct timespec deadline;
+	pid_t w1, w2;
+
+	probe = watch_word(&untouched_word);
+	if (probe < 0)
+		SKIP(return, "no hardware watchpoint with a synchronous SIGTRAP: %s",
+		     strerror(-probe));
+	close(probe);
+	pw.armed = mmap(NULL, page_size(), LIB_RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pw.armed);
+	ASSERT_EQ(0, lib_pipes_open(&pw.pipes));
+	ASSERT_EQ(0, shmbus_rwlock_rdlock(&self->sh->l));
+	w1 = spawn(wrlock_paused, &pw);
+	ASSERT_LT(0, w1);
+	lib_pipes_test_side(&pw.pipes);
+	ASSERT_EQ(0, await_waiters(fd, 1, LIB_WATCHDOG_MS));
+	w2 = spawn(timedwrlock_once, &self->sh->l);
+	ASSERT_LT(0, w2);
+	ASSERT_EQ(0, await_waiters(fd, 2, LIB_WATCHDOG_MS));
+	atomic_store(pw.armed, 1);
+	ASSERT_EQ(0, shmbus_rwlock_unlock(&self->sh->l));
+	ASSERT_EQ(0, lib_hear(pw.pipes.up[0])) TH_LOG("W1 never paused on its way in");
+	ret = lib_reap(w2);
+	EXPECT_EQ(1, ret) TH_LOG("W2 should have timed out behind W1");
+	ASSERT_EQ(0, lib_tell(pw.pipes.down[1]));
+	ASSERT_EQ(0, lib_hear(pw.pipes.up[0])) TH_LOG("W1 did not take the lock");
+	EXPECT_EQ(-EBUSY, shmbus_rwlock_tryrdlock(&self->sh->l));
+	ASSERT_EQ(0, lib_tell(pw.pipes.down[1]));
+	EXPECT_EQ(0, lib_reap(w1));
+	lib_pipes_close(&pw.pipes);
+	munmap(pw.armed, page_size());
+
+	ret = shmbus_rwlock_tryrdlock(&self->sh->l);
+	EXPECT_EQ(0, ret)
+		TH_LOG("no writer holds or waits, yet readers are kept out (a stale W_WAITING)");
+	if (!ret)
+		EXPECT_EQ(0, shmbus_rwlock_unlock(&self->sh->l));
+	deadline = lib_deadline(CLOCK_MONOTONIC, 2 * NSEC_PER_SEC);
+	ret = shmbus_rwlock_timedrdlock(&self->sh->l, CLOCK_MONOTONIC, &deadline);
+	EXPECT_EQ(0, ret);
+	if (!ret)
+		EXPECT_EQ(0, shmbus_rwlock_unlock(&self->sh->l));
 }
 
 /* Unlocking a lock nobody holds is -EPERM: fresh, and after a read and a write section. */

@@ -6,7 +6,8 @@
  * SHMBUS_SEM_VALUE_MAX (-EOVERFLOW for the post, -EINVAL for an init);
  * trywait on zero is -EAGAIN; a timed wait ends with -ETIMEDOUT at the
  * deadline of each clock; a signal ends a wait with -EINTR; value()
- * reports the count, to every process.
+ * reports the count, to every process.  A semaphore overwritten while
+ * waited on makes the waiter return -EINVAL instead of spinning.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -226,6 +227,47 @@ TEST_F(sem, post_wakes_sleeper)
 	EXPECT_EQ(0, shmbus_sem_post(&self->sh->s));
 	EXPECT_EQ(0, lib_reap(pid));
 	EXPECT_EQ(0, shmbus_sem_value(&self->sh->s));
+}
+
+/* timedwait with a deadline 3 s away: exit with the errno it returned (0: it took one). */
+static int timedwait_once(void *arg)
+{
+	struct shared *sh = arg;
+	struct timespec deadline = lib_deadline(CLOCK_MONOTONIC, 3 * NSEC_PER_SEC);
+
+	lib_child_watchdog(LIB_WATCHDOG_S);
+	return -shmbus_sem_timedwait(&sh->s, CLOCK_MONOTONIC, &deadline);
+}
+
+/*
+ * A semaphore overwritten while waited on makes the waiter return -EINVAL,
+ * not spin.  A timed waiter sleeps on the value word; a peer overwrites
+ * every word after the magic with 0xffffffff (a value above
+ * SHMBUS_SEM_VALUE_MAX) and wakes the value word: the waiter must find the
+ * semaphore corrupted, not retry a WAIT that the changed word makes fail
+ * at once (and so never reach its deadline).
+ */
+TEST_F_TIMEOUT(sem, overwritten_while_waited_on_einval, 60)
+{
+	uint64_t off = (uint64_t)((char *)&self->sh->s - (char *)self->reg.map);
+	int fd = lib_region_fd(&self->reg), ret;
+	uint32_t *words = (uint32_t *)&self->sh->s;
+	pid_t pid;
+
+	ASSERT_EQ(0, shmbus_sem_init(&self->sh->s, 0));
+	pid = spawn(timedwait_once, self->sh);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, await_waiters(fd, 1, LIB_WATCHDOG_MS));
+	/* The struct is opaque: after its magic word, the value is the first. */
+	__atomic_store_n(&words[1], 0xffffffffU, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&words[2], 0xffffffffU, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&words[3], 0xffffffffU, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(1, shmbus_wake(fd, off + sizeof(uint32_t), 1, SHMBUS_BITSET_ANY));
+	ret = reap(pid, 20000, NULL);
+	EXPECT_EQ(EINVAL, ret) TH_LOG("the waiter %s", ret == -ETIMEDOUT ?
+		  "still ran 20 s later (spinning on WAIT's EAGAIN), killed" :
+		  ret == ETIMEDOUT ? "timed out instead" : "returned something else");
+	EXPECT_EQ(-EINVAL, shmbus_sem_value(&self->sh->s));
 }
 
 /* An unknown clock is -EINVAL, even with a count to take. */
