@@ -98,8 +98,8 @@ static int sb_cond_wait(struct shmbus_cond *pub, struct shmbus_mutex *mpub,
 	struct sb_ref *cref, *mref;
 	struct sb_mutex *m;
 	struct sb_cond *c;
+	uint64_t seq_off, word_off;
 	uint32_t seq, bcast;
-	uint64_t seq_off;
 	int ret, lock, fd;
 
 	ret = sb_cond_get(pub, &c, &cref);
@@ -113,11 +113,12 @@ static int sb_cond_wait(struct shmbus_cond *pub, struct shmbus_mutex *mpub,
 	ret = sb_mutex_get(mpub, &m, &mref);
 	if (ret)
 		return ret;
-	if (mref->region != region)
+	if (shmbus_region_id(mref->region) != shmbus_region_id(region))
 		return -EINVAL;
 	if (!sb_mutex_held(m, mref))
 		return -EPERM;
 	atomic_store_explicit(&c->mutex, mref->off / 16 + 1, memory_order_relaxed);
+	word_off = sb_word_off(mref, &m->word);
 	bcast = atomic_load(&c->bcast);
 	atomic_fetch_add(&c->waiters, 1);			/* [A] */
 	seq = atomic_load(&c->seq);				/* [B] */
@@ -129,8 +130,15 @@ static int sb_cond_wait(struct shmbus_cond *pub, struct shmbus_mutex *mpub,
 		atomic_fetch_sub(&c->waiters, 1);
 	/* The cache entry may have been reused: look the mutex up again. */
 	lock = sb_mutex_get(mpub, &m, &mref);
-	if (!lock)
-		lock = sb_mutex_acquire(m, mref, true, false, CLOCK_MONOTONIC, NULL);
+	if (lock) {
+		/*
+		 * A requeued waiter woken by an unlock took that unlock's one
+		 * wake-up: pass it on to the next, or it sleeps on.
+		 */
+		shmbus_wake(fd, word_off, 1, SB_BITSET_ANY);
+		return lock;
+	}
+	lock = sb_mutex_acquire(m, mref, true, false, CLOCK_MONOTONIC, NULL);
 	if (lock)
 		return lock;
 	/* Woken, or EAGAIN and EINTR: a wake-up, as spurious ones may be. */
