@@ -208,6 +208,16 @@ struct sb_ref *sb_cache_slot(const void *obj)
 	return &t->cache[((uintptr_t)obj / SB_OBJ_ALIGN) % SB_CACHE_SIZE];
 }
 
+/*
+ * Region objects opened separately for one region (two opens by name, an
+ * adopted copy of a handle) are one region to the kernel: they share the
+ * threads' handles, so a thread has one owner id per region.
+ */
+static bool sb_same_region(const struct shmbus_region *a, const struct shmbus_region *b)
+{
+	return a->id == b->id;
+}
+
 /* The thread's handle of @r, made on first use; caller holds sb_lock. */
 static int sb_thandle_get(struct sb_thread *t, struct shmbus_region *r,
 			  struct sb_thandle **out)
@@ -216,7 +226,7 @@ static int sb_thandle_get(struct sb_thread *t, struct shmbus_region *r,
 	int ret;
 
 	for (th = t->handles; th; th = th->next) {
-		if (th->region == r) {
+		if (sb_same_region(th->region, r)) {
 			*out = th;
 			return 0;
 		}
@@ -253,7 +263,7 @@ static atomic_uint *sb_word_mapped(const struct shmbus_region *r, uint64_t off)
 	for (i = 0; i < sb_nr_maps; i++) {
 		const struct sb_map *m = &sb_maps[i];
 
-		if (m->region == r && off >= m->off && off - m->off <= m->len - 4)
+		if (sb_same_region(m->region, r) && off >= m->off && off - m->off <= m->len - 4)
 			return (atomic_uint *)(m->start + (uintptr_t)(off - m->off));
 	}
 	return NULL;
@@ -313,6 +323,36 @@ static int sb_thandle_register(struct sb_thandle *th, uint64_t off)
 		return ret;
 	th->words[th->nr_words++] = off;
 	return 0;
+}
+
+/*
+ * Forget the lock word at @off of @r in every thread handle of this
+ * process (shmbus_mutex_destroy()): the kernel must not write into memory
+ * that is about to hold something else.
+ */
+void sb_forget_word(const struct shmbus_region *r, uint64_t off)
+{
+	struct sb_thandle *th;
+	struct sb_thread *t;
+	int cancel;
+	size_t i;
+
+	sb_lock_take(&cancel);
+	for (t = sb_threads; t; t = t->next) {
+		for (th = t->handles; th; th = th->next) {
+			if (!sb_same_region(th->region, r))
+				continue;
+			for (i = 0; i < th->nr_words; i++) {
+				if (th->words[i] != off)
+					continue;
+				shmbus_lock_unregister(th->fd, off);
+				th->words[i] = th->words[--th->nr_words];
+				break;
+			}
+		}
+	}
+	atomic_fetch_add(&sb_gen, 1);
+	sb_lock_drop(cancel);
 }
 
 /* ---- Lookups ---- */
@@ -528,7 +568,7 @@ static void sb_map_forget_words(const struct sb_map *m)
 
 	for (t = sb_threads; t; t = t->next) {
 		for (th = t->handles; th; th = th->next) {
-			if (th->region != m->region)
+			if (!sb_same_region(th->region, m->region))
 				continue;
 			for (i = 0, kept = 0; i < th->nr_words; i++) {
 				uint64_t off = th->words[i];
@@ -614,8 +654,8 @@ int shmbus_region_unmap(struct shmbus_region *r, void *addr)
 
 int shmbus_region_close(struct shmbus_region *r)
 {
+	struct shmbus_region **rp, *other;
 	int cancel;
-	struct shmbus_region **rp;
 	struct sb_thandle **pp, *th;
 	struct sb_thread *t;
 	size_t i;
@@ -626,20 +666,27 @@ int shmbus_region_close(struct shmbus_region *r)
 	for (i = sb_nr_maps; i-- > 0;)
 		if (sb_maps[i].region == r)
 			sb_map_remove(i);
-	for (t = sb_threads; t; t = t->next) {
-		for (pp = &t->handles; (th = *pp);) {
-			if (th->region == r) {
-				*pp = th->next;
-				sb_thandle_free(th);
-			} else {
-				pp = &th->next;
-			}
-		}
-	}
 	for (rp = &sb_regions; *rp; rp = &(*rp)->next) {
 		if (*rp == r) {
 			*rp = r->next;
 			break;
+		}
+	}
+	/* Another object of the same region keeps the threads' handles. */
+	for (other = sb_regions; other; other = other->next)
+		if (sb_same_region(other, r))
+			break;
+	for (t = sb_threads; t; t = t->next) {
+		for (pp = &t->handles; (th = *pp);) {
+			if (th->region != r) {
+				pp = &th->next;
+			} else if (other) {
+				th->region = other;
+				pp = &th->next;
+			} else {
+				*pp = th->next;
+				sb_thandle_free(th);
+			}
 		}
 	}
 	atomic_fetch_add(&sb_gen, 1);
@@ -674,7 +721,7 @@ int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls)
 	sb_lock_take(&cancel);
 	for (t = sb_threads; t && !ret; t = t->next) {
 		for (th = t->handles; th && !ret; th = th->next) {
-			if (th->region != r)
+			if (!sb_same_region(th->region, r))
 				continue;
 			ret = shmbus_fd_calls(th->fd, &c);
 			if (!ret)
