@@ -259,6 +259,16 @@ int shmbus_mutex_timedlock(struct shmbus_mutex *m, clockid_t clock,
  */
 int shmbus_mutex_unlock(struct shmbus_mutex *m);
 /**
+ * shmbus_mutex_destroy() - end an unlocked mutex before its memory is reused
+ *
+ * Unregisters its word from this process's per-thread handles (the kernel
+ * writes registered words when their owner dies) and clears its magic, so
+ * later calls give -EINVAL.  Every process that locked it should destroy
+ * it, or unmap it, before the memory holds other data.
+ * Return: 0; -EBUSY if it is locked; -EINVAL.
+ */
+int shmbus_mutex_destroy(struct shmbus_mutex *m);
+/**
  * shmbus_mutex_consistent() - mark state protected by @m repaired
  *
  * After -EOWNERDEAD, by the thread holding it.  Return: 0, or -EINVAL when

@@ -115,6 +115,7 @@ int sb_mutex_acquire(struct sb_mutex *m, struct sb_ref *ref, bool waiters, bool 
 bool sb_mutex_held(struct sb_mutex *m, struct sb_ref *ref);
 int sb_mutex_unlock_held(struct sb_mutex *m, struct sb_ref *ref);
 bool sb_mutex_valid(struct sb_mutex *m);
+void sb_forget_word(const struct shmbus_region *r, uint64_t off);
 
 #define SB_MAGIC(a, b, c, v) \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(v))

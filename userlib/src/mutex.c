@@ -245,6 +245,23 @@ int shmbus_mutex_unlock(struct shmbus_mutex *pub)
 	return sb_mutex_unlock_held(m, ref);
 }
 
+int shmbus_mutex_destroy(struct shmbus_mutex *pub)
+{
+	struct sb_mutex *m = (struct sb_mutex *)pub;
+	struct sb_ref *ref;
+	int ret = sb_ref(m, sizeof(*m), SB_NO_LOCK_WORD, &ref);
+
+	if (ret)
+		return ret;
+	if (!sb_mutex_valid(m))
+		return -EINVAL;
+	if (atomic_load_explicit(&m->word, memory_order_relaxed) & OWNER)
+		return -EBUSY;
+	atomic_store_explicit(&m->magic, 0, memory_order_relaxed);
+	sb_forget_word(ref->region, sb_word_off(ref, &m->word));
+	return 0;
+}
+
 int shmbus_mutex_consistent(struct shmbus_mutex *pub)
 {
 	struct sb_mutex *m;
