@@ -18,6 +18,10 @@
  *
  * Errors are values: every function that can fail returns a negative errno
  * value (-EINVAL, ...) and leaves errno alone as its result, like liburing.
+ *
+ * The header needs struct timespec and clockid_t: compile with POSIX
+ * visible (the default GNU modes, or _POSIX_C_SOURCE >= 199309L with a
+ * strict -std=).  Link -lshmbus (pkg-config: libshmbus).
  * Timed calls take an absolute time on CLOCK_MONOTONIC, CLOCK_REALTIME or
  * CLOCK_BOOTTIME; a time already past gives -ETIMEDOUT once the object
  * could not be taken at once, a tv_nsec outside 0..999999999 gives -EINVAL.
