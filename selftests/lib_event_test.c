@@ -138,6 +138,32 @@ TEST_F(event, manual_reset_releases_all_until_reset)
 	EXPECT_EQ(-EAGAIN, shmbus_event_trywait(&self->sh->e));
 }
 
+/*
+ * A manual-reset set releases everyone asleep before it even when a reset
+ * follows at once, before any of them has run: they must not find it
+ * clear and go back to sleep.
+ */
+TEST_F(event, manual_set_then_reset_still_releases_all)
+{
+	pid_t pids[NR_WAITERS];
+	int i;
+
+	ASSERT_EQ(0, shmbus_event_init(&self->sh->e, SHMBUS_EVENT_MANUAL_RESET));
+	for (i = 0; i < NR_WAITERS; i++) {
+		pids[i] = spawn(wait_and_count, self->sh);
+		ASSERT_LT(0, pids[i]);
+	}
+	ASSERT_EQ(0, await_waiters(lib_region_fd(&self->reg), NR_WAITERS, LIB_WATCHDOG_MS));
+	ASSERT_EQ(0, shmbus_event_set(&self->sh->e));
+	ASSERT_EQ(0, shmbus_event_reset(&self->sh->e));
+	EXPECT_EQ(NR_WAITERS, settled_passes(self, NR_WAITERS));
+	EXPECT_EQ(-EAGAIN, shmbus_event_trywait(&self->sh->e));
+	/* Whoever did not pass is asleep: set it free for the reaping. */
+	ASSERT_EQ(0, shmbus_event_set(&self->sh->e));
+	for (i = 0; i < NR_WAITERS; i++)
+		EXPECT_EQ(0, lib_reap(pids[i])) TH_LOG("waiter %d", i);
+}
+
 /* trywait on an event not set is -EAGAIN, auto- or manual-reset; on one set, 0. */
 TEST_F(event, trywait_not_set_eagain)
 {
