@@ -149,7 +149,14 @@ uint64_t shmbus_region_size(const struct shmbus_region *r);
 uint64_t shmbus_region_id(const struct shmbus_region *r);
 /** shmbus_region_info() - the region as the module sees it now: 0, or -errno. */
 int shmbus_region_info(const struct shmbus_region *r, struct shmbus_info *info);
-/** shmbus_region_unlink() - remove the region's name: 0, or -errno. */
+/**
+ * shmbus_region_unlink() - remove the region's name
+ *
+ * The name INFO reports, in the caller's IPC namespace: a region received
+ * from another namespace, or whose name was unlinked and given to a new
+ * region meanwhile, is not what this removes.  Return: 0, -ENOENT if it has
+ * no name any more, or -errno.
+ */
 int shmbus_region_unlink(const struct shmbus_region *r);
 
 /**
