@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <limits.h>
 #include <linux/magic.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
@@ -54,9 +53,9 @@ static int open_handles(struct child *c, int n)
 
 	while (n--) {
 		if (c->nr_fds % 2) {
-			fd = ioctl(c->fds[c->nr_fds - 1], SHMBUS_IOC_REOPEN);
+			fd = shmbus_reopen(c->fds[c->nr_fds - 1]);
 			if (fd < 0)
-				return -errno;
+				return fd;
 		} else {
 			fd = shmbus_open_bound(c->name, 0, 0, 0);
 			if (fd < 0)
@@ -69,13 +68,12 @@ static int open_handles(struct child *c, int n)
 
 static int watch_all_words(int fd)
 {
-	struct shmbus_watch w = { .bitset = SHMBUS_BITSET_ANY };
-	int i;
+	int i, ret;
 
 	for (i = 0; i < SHMBUS_WATCH_MAX; i++) {
-		w.offset = i * sizeof(__u32);
-		if (ioctl(fd, SHMBUS_IOC_WATCH, &w))
-			return -errno;
+		ret = shmbus_watch(fd, i * sizeof(__u32), SHMBUS_BITSET_ANY);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -38,7 +38,7 @@ static void expect_owner(struct __test_metadata *_metadata, int fd,
 	struct shmbus_info info;
 
 	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info));
+	ASSERT_EQ(0, shmbus_info(fd, &info));
 	EXPECT_EQ(want.uid, info.uid);
 	EXPECT_EQ(want.gid, info.gid);
 	EXPECT_EQ(want.cuid, info.cuid);

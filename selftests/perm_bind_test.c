@@ -300,7 +300,7 @@ static int child_create_own(void *arg)
 	if (fd < 0)
 		return -fd;
 	memset(&info, 0, sizeof(info));
-	err = shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info);
+	err = shmbus_info(fd, &info);
 	req->id = info.id;
 	shmbus_unlink(req->name);
 	close(fd);
@@ -316,7 +316,7 @@ TEST_F(ipc_ns, other_namespace_creates_same_name)
 
 	ASSERT_LE(0, fd);
 	memset(&info, 0, sizeof(info));
-	ASSERT_EQ(0, shmbus_ioctl(fd, SHMBUS_IOC_INFO, &info));
+	ASSERT_EQ(0, shmbus_info(fd, &info));
 	*self->req = named(name);
 	ASSERT_EQ(0, run_child(in_new_ipc_ns, child_create_own, self->req));
 	EXPECT_NE(info.id, self->req->id);

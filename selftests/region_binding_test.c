@@ -540,22 +540,13 @@ TEST_F(region, bind_checks_in_documented_order)
 /* Ioctls that need a bound handle (INFO, CHMOD, CHOWN) are ENXIO unbound. */
 TEST(unbound_handle_ioctls_enxio)
 {
-	struct shmbus_chown chown_args = {
-		.uid = SHMBUS_ID_UNCHANGED,
-		.gid = SHMBUS_ID_UNCHANGED,
-	};
-	struct shmbus_chmod chmod_args = { .mode = 0600 };
 	struct shmbus_info info;
 	int fd = shmbus_dev_open(O_RDWR);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENXIO, region_info(fd, &info));
-	errno = 0;
-	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_CHMOD, &chmod_args));
-	EXPECT_EQ(ENXIO, errno);
-	errno = 0;
-	EXPECT_EQ(-1, ioctl(fd, SHMBUS_IOC_CHOWN, &chown_args));
-	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-ENXIO, shmbus_chmod(fd, 0600));
+	EXPECT_EQ(-ENXIO, shmbus_chown(fd, SHMBUS_ID_UNCHANGED, SHMBUS_ID_UNCHANGED));
 	close(fd);
 }
 
