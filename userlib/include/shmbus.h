@@ -215,8 +215,9 @@ int shmbus_region_calls(struct shmbus_region *r, struct shmbus_calls *calls);
  * structs' contents are private; do not copy them.
  *
  * Fast paths (an uncontended lock or unlock, a post, a trywait, an event
- * check) touch only the object.  Contended paths spin briefly (not on a
- * single CPU) and then sleep in the kernel on words of the object.
+ * check) touch only the object.  Contended paths spin briefly (not when
+ * the process may run on one CPU only) and then sleep in the kernel on
+ * words of the object.
  * ------------------------------------------------------------------------ */
 
 #if defined(__cplusplus) && __cplusplus >= 201103L

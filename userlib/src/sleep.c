@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -100,14 +101,20 @@ void sb_waiter_done(atomic_uint *waiters, int slept)
 
 static atomic_uint sb_spin_cache;
 
-/* How many rounds a contended path may spin: none on a single CPU. */
+/* How many rounds a contended path may spin: none when confined to one CPU. */
 unsigned int sb_spin_limit(void)
 {
 	unsigned int limit = atomic_load_explicit(&sb_spin_cache, memory_order_relaxed);
 
 	if (!limit) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		/* The CPUs this process may run on, as first seen. */
+		cpu_set_t set;
+		long cpus;
 
+		if (!sched_getaffinity(0, sizeof(set), &set))
+			cpus = CPU_COUNT(&set);
+		else
+			cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		limit = cpus > 1 ? SB_SPIN_MAX : 1;
 		atomic_store_explicit(&sb_spin_cache, limit, memory_order_relaxed);
 	}
