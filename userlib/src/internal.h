@@ -96,7 +96,7 @@ int sb_sleep(int fd, uint64_t off, uint32_t expected, uint32_t bitset,
 	     clockid_t clock, const struct timespec *abstime);
 int sb_wake(int fd, uint64_t off, uint32_t count, uint32_t bitset);
 int sb_wake_waiters(int fd, uint64_t off, uint32_t count, atomic_uint *waiters);
-void sb_waiter_done(atomic_uint *waiters, int slept);
+void sb_waiter_done(atomic_uint *waiters, int ret);
 unsigned int sb_spin_limit(void);
 void sb_cpu_relax(void);
 

@@ -92,10 +92,14 @@ int sb_wake_waiters(int fd, uint64_t off, uint32_t count, atomic_uint *waiters)
 	return 0;
 }
 
-/* A sleeper is back from sb_sleep() with @slept: count it out unless its waker did. */
-void sb_waiter_done(atomic_uint *waiters, int slept)
+/*
+ * A sleeper is back from sb_sleep() with @ret: 0 means a waker woke it and
+ * counted it out; anything else (EAGAIN, a timeout, a signal), it counts
+ * itself out.
+ */
+void sb_waiter_done(atomic_uint *waiters, int ret)
 {
-	if (slept)
+	if (ret)
 		atomic_fetch_sub(waiters, 1);
 }
 
